@@ -1,0 +1,31 @@
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/cnnviz
+
+lint: $(STAMP)
+	$(BIN)/ruff check cnnviz_gui tests
+	$(BIN)/ruff format --check cnnviz_gui tests
+
+test: lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python -m pytest -q -s -p no:cacheprovider -o python_files="bench_*.py" tests/benchmarks
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

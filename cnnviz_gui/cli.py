@@ -1,0 +1,115 @@
+"""Command line: the GUI by default, sub-commands for headless work.
+
+TensorFlow and Qt are imported lazily so that ``--help`` and ``--version`` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cnnviz_gui import __version__
+
+SUBCOMMANDS = ("info", "train", "activations", "oip", "latent")
+
+
+class TextProgress:
+    """A one-line text progress bar on stderr."""
+
+    def __init__(self, label: str, width: int = 30, stream=None):
+        self.label, self.width = label, width
+        self.stream = stream or sys.stderr
+        self._last = None
+
+    def __call__(self, fraction: float, text: str = "") -> None:
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        filled = int(round(fraction * self.width))
+        line = f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {fraction * 100:5.1f}% {text}"
+        if line != self._last:
+            self.stream.write(line[:160].ljust(min(len(self._last or ""), 160)))
+            self.stream.flush()
+            self._last = line
+
+    def done(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"cnnviz: {message}", file=sys.stderr)
+    return code
+
+
+def _cmd_info(args) -> int:
+    import json
+
+    from cnnviz_gui.core.models import ModelLoadError, open_model
+
+    try:
+        loaded = open_model(args.model)
+    except ModelLoadError as err:
+        return _fail(err.message)
+    info = loaded.info
+    if args.json:
+        print(json.dumps(info.to_dict(), indent=2))
+    else:
+        print(info.format_text())
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from cnnviz_gui.core import training
+
+    if args.kind == "cnn":
+        out = args.out or "mnist_cnn.keras"
+        bar = TextProgress("train cnn")
+        res = training.train_cnn(out, epochs=args.epochs or 8, progress=bar)
+        bar.done()
+        print(f"test accuracy {res.test_accuracy:.4f} on held-out digits; saved {res.path}")
+        return 0
+    return _fail(f"training '{args.kind}' models is not available in this version")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cnnviz",
+        description="Look inside trained Keras networks. Without a sub-command the desktop app opens "
+        "(optionally with MODEL).",
+    )
+    p.add_argument("--version", action="version", version=f"cnnviz {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    info = sub.add_parser("info", help="print a model's layer tree")
+    info.add_argument("model", help=".keras or .h5 file")
+    info.add_argument("--json", action="store_true", help="machine-readable output")
+    info.set_defaults(func=_cmd_info)
+
+    train = sub.add_parser("train", help="train a default model on the bundled MNIST sample")
+    train.add_argument("kind", choices=["cnn", "ae", "vae"])
+    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument("--out", default=None, help="output .keras file")
+    train.add_argument("--latent-dim", type=int, default=2, help="AE/VAE latent dimension")
+    train.add_argument("--beta", type=float, default=1.0, help="VAE weight of the KL term")
+    train.set_defaults(func=_cmd_train)
+    return p
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cnnviz", add_help=False)
+    p.add_argument("model", nargs="?", default=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first in SUBCOMMANDS or any(a in ("-h", "--help", "--version") for a in argv):
+        args = build_parser().parse_args(argv)
+        if getattr(args, "func", None) is None:
+            build_parser().print_help()
+            return 0
+        return args.func(args)
+    args, _qt_args = _gui_parser().parse_known_args(argv)
+    from cnnviz_gui.ui.app import run_app
+
+    return run_app(args.model)
