@@ -16,8 +16,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
-def _isolated_settings(tmp_path, monkeypatch):
-    """QSettings and the user's folders point into the test's temporary folder."""
+def _isolated_settings(tmp_path_factory, monkeypatch):
+    """QSettings and the user's folders point into a fresh temporary folder."""
+    tmp_path = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))

@@ -106,14 +106,22 @@ def test_sequential_never_called_and_nested(tmp_path):
     import keras
 
     seq = keras.Sequential(
-        [keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, name="c1"), keras.layers.Flatten(name="flat"),
-         keras.layers.Dense(3, name="d")],
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(4, 3, name="c1"),
+            keras.layers.Flatten(name="flat"),
+            keras.layers.Dense(3, name="d"),
+        ],
         name="seq",
     )
     seq.save(tmp_path / "seq.keras")
     info = open_model(tmp_path / "seq.keras").info
     assert [layer.name for layer in info.layers] == ["c1", "flat", "d"]
-    assert info.find_layer("c1").receptive_field == (3, 3) and info.find_layer("c1").output_shape == (26, 26, 4)
+    assert info.find_layer("c1").receptive_field == (3, 3) and info.find_layer("c1").output_shape == (
+        26,
+        26,
+        4,
+    )
 
     # a Sequential without an Input layer, saved before it was ever called
     bare = keras.Sequential([keras.layers.Conv2D(2, 3, name="only_conv")], name="bare")
@@ -124,8 +132,15 @@ def test_sequential_never_called_and_nested(tmp_path):
 
     # nested: an autoencoder with encoder and decoder sub-models
     x = keras.Input((28, 28, 1))
-    enc = keras.Model(x, keras.layers.Dense(2, name="z")(keras.layers.Flatten(name="flatten")(
-        keras.layers.MaxPooling2D(name="pool")(keras.layers.Conv2D(8, 3, name="enc_conv")(x)))), name="encoder")
+    enc = keras.Model(
+        x,
+        keras.layers.Dense(2, name="z")(
+            keras.layers.Flatten(name="flatten")(
+                keras.layers.MaxPooling2D(name="pool")(keras.layers.Conv2D(8, 3, name="enc_conv")(x))
+            )
+        ),
+        name="encoder",
+    )
     z = keras.Input((2,))
     dec = keras.Model(z, keras.layers.Reshape((28, 28, 1))(keras.layers.Dense(784)(z)), name="decoder")
     outer_in = keras.Input((28, 28, 1))
