@@ -114,6 +114,34 @@ def bad_models(tmp_path_factory, default_model_path) -> dict[str, Path]:
             dst.writestr(item.filename, content)
     files["custom"] = d / "custom.keras"
 
+    # a config naming a non-Keras function (os.system) as an activation
+    config = json.loads(src.read("config.json"))
+    for layer in config["config"]["layers"]:
+        if layer["name"] == "Dense_1":
+            layer["config"]["activation"] = {
+                "module": "os",
+                "class_name": "function",
+                "config": "system",
+                "registered_name": "function",
+            }
+    with zipfile.ZipFile(d / "os_system.keras", "w") as dst:
+        for item in src.infolist():
+            content = json.dumps(config).encode() if item.filename == "config.json" else src.read(item)
+            dst.writestr(item.filename, content)
+    files["os_system"] = d / "os_system.keras"
+
+    # a Lambda nested inside a sub-model
+    x = keras.Input((28, 28, 1))
+    inner = keras.Model(x, keras.layers.Lambda(payload, name="inner_lambda")(x), name="inner")
+    y = keras.Input((28, 28, 1))
+    keras.Model(y, keras.layers.Flatten()(inner(y)), name="outer").save(d / "nested_lambda.keras")
+    files["nested_lambda"] = d / "nested_lambda.keras"
+
+    # channels-first input
+    x = keras.Input((1, 28, 28))
+    keras.Model(x, keras.layers.Dense(3)(keras.layers.Flatten()(x)), name="chfirst").save(d / "chfirst.keras")
+    files["channels_first"] = d / "chfirst.keras"
+
     # a SavedModel folder
     sm = d / "saved_model_dir"
     sm.mkdir()

@@ -51,6 +51,8 @@ def test_info_text_and_dict(default_loaded):
         ("savedmodel", "savedmodel", ["SavedModel", "layer by layer"]),
         ("lambda_keras", "unsafe", ["payload_lambda", "Python code", "Safe mode refused"]),
         ("lambda_h5", "unsafe", ["payload_lambda", "Python code"]),
+        ("nested_lambda", "unsafe", ["inner/inner_lambda", "Python code"]),
+        ("os_system", "custom", ["'system'", "not part of Keras"]),
     ],
 )
 def test_refusals_explain_themselves(bad_models, key, kind, words):
@@ -100,6 +102,8 @@ def test_several_inputs_and_non_image_inputs_open_with_a_note(bad_models):
     assert not mlp.image_input and "not an image" in mlp.input_note
     assert [layer.type for layer in mlp.layers] == ["Dense", "Dense"]
     assert mlp.conv_layers == []
+    chfirst = open_model(bad_models["channels_first"]).info
+    assert not chfirst.image_input and "channels-first" in chfirst.input_note
 
 
 def test_sequential_never_called_and_nested(tmp_path):
