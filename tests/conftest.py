@@ -165,3 +165,25 @@ def bad_models(tmp_path_factory, default_model_path) -> dict[str, Path]:
     if marker.exists():
         marker.unlink()
     return files
+
+
+@pytest.fixture(autouse=True)
+def _no_dangling_threads():
+    """Fail a test that leaves a compute (or any cnnviz) thread running, as napari does for QThreads."""
+    import threading
+
+    before = set(threading.enumerate())
+    yield
+    import time
+
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        left = [
+            t
+            for t in threading.enumerate()
+            if t not in before and t.name.startswith("cnnviz") and t.is_alive()
+        ]
+        if not left:
+            return
+        time.sleep(0.02)
+    pytest.fail(f"test left threads running: {[t.name for t in left]}")

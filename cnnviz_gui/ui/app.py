@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
 from cnnviz_gui.core.compute import ComputeThread
+from cnnviz_gui.core.logs import install_crash_handler, setup_logging
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.main_window import MainWindow
 from cnnviz_gui.ui.state import AppState
@@ -34,7 +35,13 @@ def run_app(model_path: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("cnnviz")
     app.setOrganizationName("cnnviz")
+    log_path = setup_logging()
     window = create_main_window()
+    install_crash_handler(
+        lambda message, details: window.show_message(
+            "Unexpected error", f"{message}\n\nThe details were written to {log_path}.", details
+        )
+    )
     window.show()
     app.processEvents()
     window.start(model_path)
