@@ -306,7 +306,7 @@ def _explain_failure(p: Path, err: Exception) -> ModelLoadError:
         return ModelLoadError(
             f"{p.name} uses '{what}'{where}, which is not part of Keras and is not known to this app. "
             "A custom layer or function needs the Python code that defines it; cnnviz does not import code "
-            "named by a model file. Replace it with built-in layers, or register the class in a plugin.",
+            "named by a model file. Rebuild the model from built-in Keras layers to open it here.",
             "custom",
             summary=summary,
         )

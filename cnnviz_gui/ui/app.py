@@ -1,0 +1,41 @@
+"""Create the QApplication and the main window; TensorFlow loads on the compute thread afterwards."""
+
+from __future__ import annotations
+
+import sys
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QApplication
+
+from cnnviz_gui.core.compute import ComputeThread
+from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.main_window import MainWindow
+from cnnviz_gui.ui.state import AppState
+
+_configured = False
+
+
+def configure_pyqtgraph() -> None:
+    global _configured
+    if not _configured:
+        pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+        _configured = True
+
+
+def create_main_window(compute: ComputeThread | None = None) -> MainWindow:
+    """Build the window (without opening a model); the app and tests share this."""
+    configure_pyqtgraph()
+    state = AppState()
+    bridge = ComputeBridge(compute or ComputeThread())
+    return MainWindow(state, bridge)
+
+
+def run_app(model_path: str | None = None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("cnnviz")
+    app.setOrganizationName("cnnviz")
+    window = create_main_window()
+    window.show()
+    app.processEvents()
+    window.start(model_path)
+    return app.exec()

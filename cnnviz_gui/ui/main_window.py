@@ -1,0 +1,334 @@
+"""The main window: Model and Layers docks, central tabs, menus, status bar, drag & drop, export."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QTabWidget,
+    QWidget,
+)
+
+from cnnviz_gui import __version__
+from cnnviz_gui.core import figures
+from cnnviz_gui.core.compute import JobError, configure_tensorflow
+from cnnviz_gui.core.models import MODEL_SUFFIXES, LoadedModel, ModelLoadError, open_model
+from cnnviz_gui.core.resources import default_model_path
+from cnnviz_gui.ui import dialogs
+from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.layer_tree import LayerTree
+from cnnviz_gui.ui.model_panel import ModelPanel
+from cnnviz_gui.ui.state import AppState
+from cnnviz_gui.ui.summary_view import SummaryView
+
+MAX_RECENT = 10
+MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5);;All files (*)"
+EXPORT_FILTER = "PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf);;Raw arrays (*.npz)"
+
+
+class MainWindow(QMainWindow):
+    """The application window. Views are added as central tabs with :meth:`add_view`."""
+
+    def __init__(self, state: AppState, bridge: ComputeBridge, settings: QSettings | None = None):
+        super().__init__()
+        self.state = state
+        self.bridge = bridge
+        self.settings = settings or QSettings("cnnviz", "cnnviz")
+        self.device = ""
+        self.last_message: tuple[str, str] | None = None
+        self.last_export: Path | None = None
+        # replaceable in tests: (parent, ModelLoadError) -> bool and (parent, title, text, details) -> None
+        self.ask_consent = dialogs.ask_consent
+        self.show_message_box = dialogs.show_message
+        self._open_started = 0.0
+
+        self.setWindowTitle(f"cnnviz {__version__}")
+        self.resize(1280, 820)
+        self.setAcceptDrops(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+
+        self.model_panel = ModelPanel(state)
+        self.model_panel.open_requested.connect(self.open_dialog)
+        self.model_panel.recent_chosen.connect(self.open_model_file)
+        self.model_dock = self._add_dock("Model", self.model_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.layer_tree = LayerTree(state)
+        self.layers_dock = self._add_dock("Layers", self.layer_tree, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.summary_view = SummaryView(state, bridge)
+        self.add_view(self.summary_view)
+
+        self.resizeDocks([self.model_dock, self.layers_dock], [300, 480], Qt.Orientation.Vertical)
+        self.resizeDocks([self.model_dock], [420], Qt.Orientation.Horizontal)
+        self._build_menus()
+        self._build_status_bar()
+        self.model_panel.set_recent(self.recent_files())
+        bridge.status_changed.connect(self._on_compute_status)
+        bridge.job_failed.connect(self._on_job_failed)
+        state.model_changed.connect(self._on_model_changed)
+
+    # -- construction -------------------------------------------------------------------------------
+    def _add_dock(self, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.replace(" ", "_") + "_dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.view_menu_actions = getattr(self, "view_menu_actions", [])
+        self.view_menu_actions.append(dock.toggleViewAction())
+        return dock
+
+    def add_dock(self, title: str, widget: QWidget, area=Qt.DockWidgetArea.LeftDockWidgetArea) -> QDockWidget:
+        """Add a dock (e.g. the Input pane); it appears in the View menu."""
+        dock = self._add_dock(title, widget, area)
+        if hasattr(self, "view_menu"):
+            self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def add_view(self, widget: QWidget, title: str | None = None) -> int:
+        """Add a central tab; the widget should implement :class:`~cnnviz_gui.ui.view.ExportableView`."""
+        return self.tabs.addTab(widget, title or getattr(widget, "title", type(widget).__name__))
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = QAction("&Open model…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.open_dialog)
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.default_action = QAction("Open &default MNIST model", self)
+        self.default_action.triggered.connect(lambda: self.open_model_file(str(default_model_path())))
+        file_menu.addAction(self.default_action)
+        file_menu.addSeparator()
+        self.export_action = QAction("&Export…", self, shortcut=QKeySequence("Ctrl+E"))
+        self.export_action.triggered.connect(self.export_dialog)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        self.view_menu = bar.addMenu("&View")
+        for action in self.view_menu_actions:
+            self.view_menu.addAction(action)
+        help_menu = bar.addMenu("&Help")
+        about = QAction("&About cnnviz", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.job_label = QLabel("Starting…")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(False)
+        self.device_label = QLabel("Device: loading TensorFlow…")
+        sb.addWidget(self.job_label, 1)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.device_label)
+
+    # -- start-up -----------------------------------------------------------------------------------
+    def start(self, model_path: str | None = None) -> None:
+        """Import TensorFlow on the compute thread, then open ``model_path`` or the default model."""
+        self.job_label.setText("Loading TensorFlow…")
+        self.progress.setVisible(True)
+        self.bridge.submit(
+            lambda progress, cancelled: configure_tensorflow(),
+            label="Loading TensorFlow",
+            on_result=self._on_device,
+            on_error=lambda err: self._on_device("CPU (TensorFlow failed to start)"),
+        )
+        self.open_model_file(model_path or str(default_model_path()))
+
+    def _on_device(self, device: str) -> None:
+        self.device = device
+        self.device_label.setText(f"Device: {device}")
+
+    # -- opening models -------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        start = str(Path(self.recent_files()[0]).parent) if self.recent_files() else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open Keras model", start, MODEL_FILTER)
+        if path:
+            self.open_model_file(path)
+
+    def open_model_file(self, path: str, allow_unsafe: bool = False) -> None:
+        """Open a model on the compute thread; on refusal explain it and keep the current model."""
+        path = str(path)
+        self._open_started = time.monotonic()
+        self.job_label.setText(f"Opening {Path(path).name}…")
+        self.progress.setVisible(True)
+
+        def job(progress, cancelled):
+            return open_model(path, allow_unsafe=allow_unsafe)
+
+        self.bridge.submit(
+            job,
+            kind="open",
+            label=f"Opening {Path(path).name}",
+            on_result=lambda loaded: self._on_model_opened(path, loaded),
+            on_error=lambda err: self._on_open_failed(path, err, allow_unsafe),
+        )
+
+    def _on_model_opened(self, path: str, loaded: LoadedModel) -> None:
+        self._remember(path)
+        self.state.set_model(loaded)
+        self.statusBar().showMessage(
+            f"Opened {loaded.info.name} in {time.monotonic() - self._open_started:.1f} s", 5000
+        )
+
+    def _on_open_failed(self, path: str, err: JobError, was_unsafe: bool) -> None:
+        exc = err.exception
+        if isinstance(exc, ModelLoadError) and exc.needs_consent and not was_unsafe:
+            if self.ask_consent(self, exc):
+                self.open_model_file(path, allow_unsafe=True)
+                return
+            self.show_message(
+                "Model not opened", f"{Path(path).name} was not opened; nothing from it was run."
+            )
+            return
+        if isinstance(exc, ModelLoadError):
+            details = ""
+            if exc.summary is not None and exc.summary.layers:
+                details = (
+                    "What the file contains (read without building the model):\n" + exc.summary.format_text()
+                )
+            self.show_message("Cannot open model", exc.message, details)
+        else:
+            self.show_message("Cannot open model", err.message, err.details)
+
+    def show_message(self, title: str, text: str, details: str = "") -> None:
+        """Tell the person something went wrong; the app and the open model stay as they were."""
+        self.last_message = (title, text)
+        self.statusBar().showMessage(text.splitlines()[0][:200], 10000)
+        self._update_idle_label()
+        self.show_message_box(self, title, text, details)
+
+    def _on_model_changed(self, loaded: LoadedModel) -> None:
+        self.setWindowTitle(f"cnnviz — {loaded.info.name} ({Path(loaded.info.path).name})")
+        if self.state.input_image is None and loaded.info.image_input:
+            QTimer.singleShot(0, self._set_default_input)
+
+    def _set_default_input(self) -> None:
+        if self.state.input_image is not None:
+            return
+        from cnnviz_gui.core.datasets import load_bundled_mnist
+
+        ds = load_bundled_mnist()
+        self.state.set_input(ds.x[0], f"MNIST sample #0 (label {ds.y[0]})")
+
+    # -- recent files ---------------------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or []) if isinstance(v, str)]
+
+    def _remember(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        items = [p for p in self.recent_files() if p != path]
+        items.insert(0, path)
+        self.settings.setValue("recent_files", items[:MAX_RECENT])
+        self.model_panel.set_recent(items[:MAX_RECENT])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for p in self.recent_files():
+            action = self.recent_menu.addAction(Path(p).name)
+            action.setToolTip(p)
+            action.triggered.connect(lambda checked=False, p=p: self.open_model_file(p))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # -- drag & drop ------------------------------------------------------------------------------------
+    def _dropped_path(self, event) -> str | None:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        for url in urls:
+            if url.isLocalFile():
+                return url.toLocalFile()
+        return None
+
+    def dragEnterEvent(self, event) -> None:
+        path = self._dropped_path(event)
+        if path and (Path(path).suffix.lower() in MODEL_SUFFIXES or Path(path).is_dir()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:
+        path = self._dropped_path(event)
+        if path:
+            event.acceptProposedAction()
+            self.open_model_file(path)
+
+    # -- export -----------------------------------------------------------------------------------------
+    def active_view(self) -> QWidget | None:
+        return self.tabs.currentWidget()
+
+    def export_dialog(self) -> None:
+        view = self.active_view()
+        title = getattr(view, "title", "view")
+        default = str(Path.home() / f"cnnviz-{title.lower().replace(' ', '-')}.png")
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {title}", default, EXPORT_FILTER)
+        if path:
+            self.export_active_view(path)
+
+    def export_active_view(self, path: str) -> Path | None:
+        """Export the active view as a figure (.png/.svg/.pdf) or its raw arrays (.npz)."""
+        view = self.active_view()
+        title = getattr(view, "title", "This view")
+        try:
+            if Path(path).suffix.lower() == ".npz":
+                arrays = view.export_arrays() if hasattr(view, "export_arrays") else None
+                if not arrays:
+                    self.show_message("Nothing to export", f"{title} has no arrays to export yet.")
+                    return None
+                written = figures.save_arrays(arrays, path)
+            else:
+                fig = view.export_figure() if hasattr(view, "export_figure") else None
+                if fig is None:
+                    self.show_message("Nothing to export", f"{title} has nothing to export yet.")
+                    return None
+                written = figures.save(fig, path)
+        except figures.ExportError as err:
+            self.show_message("Export failed", err.message)
+            return None
+        self.last_export = written
+        self.statusBar().showMessage(f"Exported {title} to {written}", 8000)
+        return written
+
+    # -- status -------------------------------------------------------------------------------------
+    def _on_compute_status(self, text: str) -> None:
+        if text:
+            self.job_label.setText(text + "…")
+            self.progress.setVisible(True)
+        else:
+            self._update_idle_label()
+
+    def _update_idle_label(self) -> None:
+        if self.bridge.compute.busy:
+            return
+        self.progress.setVisible(False)
+        info = self.state.info
+        self.job_label.setText(f"Ready — {info.name}" if info else "Ready")
+
+    def _on_job_failed(self, label: str, err: JobError) -> None:
+        self.show_message(f"{label} failed", err.message, err.details)
+
+    def _about(self) -> None:
+        dialogs.show_message(
+            self, "About cnnviz", f"cnnviz {__version__}\nDevice: {self.device or '?'}", error=False
+        )
+
+    def closeEvent(self, event) -> None:
+        self.bridge.shutdown()
+        super().closeEvent(event)

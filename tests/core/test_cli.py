@@ -1,0 +1,50 @@
+"""The command line: info (text and JSON), refusals with exit 2 and no traceback, a progress bar."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from cnnviz_gui.cli import TextProgress, main
+
+
+def test_info_prints_the_layer_tree(capsys, default_model_path):
+    assert main(["info", str(default_model_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Conv2D_3" in out and "(3, 3, 128)" in out and "18x18" in out and "174,092" in out
+
+
+def test_info_json(capsys, default_model_path):
+    assert main(["info", str(default_model_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["input_shape"] == [28, 28, 1]
+    conv3 = next(layer for layer in data["layers"] if layer["name"] == "Conv2D_3")
+    assert conv3 == {
+        "name": "Conv2D_3",
+        "type": "Conv2D",
+        "output_shape": [3, 3, 128],
+        "params": 73856,
+        "receptive_field": "18x18",
+        "maps": 128,
+        "children": [],
+    }
+
+
+def test_info_refusal_exit_2_without_traceback(capsys, bad_models):
+    for key in ("truncated_keras", "lambda_keras", "weights_only", "missing"):
+        assert main(["info", str(bad_models[key])]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("cnnviz: ") and "Traceback" not in captured.err
+        assert captured.err.count("\n") == 1
+    assert not bad_models["marker"].exists()
+
+
+def test_text_progress_bar():
+    buf = io.StringIO()
+    bar = TextProgress("train", width=10, stream=buf)
+    bar(0.5, "epoch 1/2")
+    bar(1.0, "done")
+    bar.done()
+    text = buf.getvalue()
+    assert "[#####.....]  50.0% epoch 1/2" in text and "[##########] 100.0% done" in text
