@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 #: Input conventions a model may expect; the app converts 0..1 float images into one of these.
@@ -15,6 +17,16 @@ def standardise(images: np.ndarray) -> np.ndarray:
     """
     x = np.asarray(images, dtype=np.float32)
     axes = tuple(range(1, x.ndim)) if x.ndim == 4 else tuple(range(x.ndim))
+    return _standardise(x, axes)
+
+
+def standardise_batch(images: np.ndarray) -> np.ndarray:
+    """Per-image standardisation of a batch of any rank (N, ...): each item on its own."""
+    x = np.asarray(images, dtype=np.float32)
+    return _standardise(x, tuple(range(1, x.ndim)))
+
+
+def _standardise(x: np.ndarray, axes: tuple) -> np.ndarray:
     mean = x.mean(axis=axes, keepdims=True)
     n = np.prod([x.shape[a] for a in axes])
     std = np.maximum(x.std(axis=axes, keepdims=True), 1.0 / np.sqrt(n))
@@ -22,12 +34,269 @@ def standardise(images: np.ndarray) -> np.ndarray:
 
 
 def to_model_range(images01: np.ndarray, convention: str) -> np.ndarray:
-    """Convert a batch (N, H, W, C) of images in 0..1 to the model's input convention."""
+    """Convert a batch (N, ...) of images in 0..1 (each item standardised on its own) to a convention."""
     x = np.asarray(images01, dtype=np.float32)
     if convention == "standardised":
-        return standardise(x)
+        return standardise_batch(x)
     if convention == "0..1":
         return x
     if convention == "0..255":
         return x * 255.0
     raise ValueError(f"unknown input convention {convention!r}; expected one of {CONVENTIONS}")
+
+
+# -- drawings ----------------------------------------------------------------------------------------------
+MNIST_SIZE = 28
+MNIST_BOX = 20
+
+
+def render_strokes(
+    strokes: list[list[tuple[float, float]]],
+    size: tuple[int, int] = (280, 280),
+    brush: float = 18.0,
+    erase: list[bool] | None = None,
+) -> np.ndarray:
+    """Rasterise strokes (lists of (x, y) canvas points) into an ink image (H, W) float32 in 0..1.
+
+    ``erase[i]`` true makes stroke ``i`` an eraser stroke. Round caps and joins, as a pen draws.
+    """
+    from PIL import Image, ImageDraw
+
+    w, h = size
+    img = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(img)
+    r = brush / 2.0
+    for i, pts in enumerate(strokes):
+        value = 0 if erase is not None and erase[i] else 255
+        pts = [(float(x), float(y)) for x, y in pts]
+        if len(pts) > 1:
+            draw.line(pts, fill=value, width=max(1, int(round(brush))), joint="curve")
+        for x, y in pts:
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=value)
+    return np.asarray(img, dtype=np.float32) / 255.0
+
+
+def digit_from_ink(ink: np.ndarray, threshold: float = 0.02) -> np.ndarray:
+    """Turn a drawing (H, W) of light ink on black (0..1) into a 28x28 MNIST-style digit (0..1 float32).
+
+    The way MNIST digits were made: crop to the ink, scale so that the longer side fits a 20x20 box keeping
+    the aspect ratio (with anti-aliasing), then place the result in 28x28 so that its centre of mass lies at
+    the centre. An empty drawing gives an all-black image.
+    """
+    from PIL import Image
+
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.ndim == 3:
+        ink = ink.mean(axis=-1)
+    rows = np.flatnonzero(ink.max(axis=1) > threshold)
+    out = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
+    if rows.size == 0:
+        return out
+    cols = np.flatnonzero(ink.max(axis=0) > threshold)
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    ch, cw = crop.shape
+    scale = MNIST_BOX / max(ch, cw)
+    nh, nw = max(1, round(ch * scale)), max(1, round(cw * scale))
+    small = Image.fromarray(np.clip(crop, 0.0, 1.0)).resize((nw, nh), Image.Resampling.LANCZOS)
+    digit = np.clip(np.asarray(small, dtype=np.float32), 0.0, 1.0)
+    total = digit.sum()
+    if total <= 0:
+        return out
+    yy, xx = np.indices(digit.shape)
+    cy, cx = (yy * digit).sum() / total, (xx * digit).sum() / total
+    top = int(round(MNIST_SIZE / 2 - 0.5 - cy))
+    left = int(round(MNIST_SIZE / 2 - 0.5 - cx))
+    top = min(max(top, 0), MNIST_SIZE - nh)
+    left = min(max(left, 0), MNIST_SIZE - nw)
+    out[top : top + nh, left : left + nw] = digit
+    return out
+
+
+# -- image files ---------------------------------------------------------------------------------------------
+class ImageInputError(Exception):
+    """An image file that cannot be used as input; ``message`` says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def image_to_input(source, input_shape: tuple, invert: bool | None = None) -> np.ndarray:
+    """Convert an image file (PNG/JPEG/BMP, path or PIL image) into a model input (H, W, C) in 0..1.
+
+    The image is padded to the model's aspect ratio with its background colour (the median of its border),
+    resized with anti-aliasing, and converted to 1 or 3 channels. For a 1-channel model ``invert=None``
+    inverts a dark-on-light image (a digit on paper) into MNIST's light-on-dark convention.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if len(input_shape) != 3 or input_shape[-1] not in (1, 3):
+        raise ImageInputError(f"the model's input {tuple(input_shape)} is not an image with 1 or 3 channels")
+    h, w, c = (int(s) if s is not None else 28 for s in input_shape)
+    if isinstance(source, Image.Image):
+        img = source
+    else:
+        try:
+            img = Image.open(source)
+            img.load()
+        except FileNotFoundError as err:
+            raise ImageInputError(f"The image file {source} does not exist.") from err
+        except (UnidentifiedImageError, OSError) as err:
+            raise ImageInputError(
+                f"{source} is not an image file that can be read (PNG, JPEG, BMP)."
+            ) from err
+    if img.mode in ("RGBA", "LA", "P"):
+        rgba = img.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(bg, rgba)
+    img = img.convert("L" if c == 1 else "RGB")
+    a = np.asarray(img, dtype=np.float32) / 255.0
+    if a.ndim == 2:
+        a = a[..., None]
+    border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]], axis=0)
+    background = np.median(border, axis=0)
+    ih, iw = a.shape[:2]
+    target = w / h
+    if iw / ih < target:  # too narrow: pad left and right
+        nw = int(round(ih * target))
+        pad = np.broadcast_to(background, (ih, nw, a.shape[2])).copy()
+        pad[:, (nw - iw) // 2 : (nw - iw) // 2 + iw] = a
+        a = pad
+    elif iw / ih > target:
+        nh = int(round(iw / target))
+        pad = np.broadcast_to(background, (nh, iw, a.shape[2])).copy()
+        pad[(nh - ih) // 2 : (nh - ih) // 2 + ih] = a
+        a = pad
+    chans = [
+        np.asarray(Image.fromarray(a[..., k]).resize((w, h), Image.Resampling.LANCZOS), dtype=np.float32)
+        for k in range(a.shape[2])
+    ]
+    out = np.clip(np.stack(chans, axis=-1), 0.0, 1.0)
+    if c == 1 and (invert or (invert is None and float(background.mean()) > 0.5)):
+        out = 1.0 - out
+    return out.astype(np.float32)
+
+
+# -- guessing a model's input convention ---------------------------------------------------------------------
+@dataclass
+class ConventionGuess:
+    """The guessed input convention of a model and the reason, shown to the person."""
+
+    convention: str
+    reason: str
+
+
+APP_MODEL_NAMES = ("mnist_cnn",)
+
+
+def guess_convention(model, path: str | None = None) -> ConventionGuess:
+    """Guess which value range a Keras model expects from its first layers.
+
+    Rules, first match wins:
+
+    1. The first layer after the input is ``Rescaling`` (e.g. ``1/255``): the model scales raw pixels
+       itself, so it expects 0..255.
+    2. The first layer is ``Normalization``: its learned mean tells the range (mean > 2: 0..255, else 0..1).
+    3. The app's own CNN (model name ``mnist_cnn``, or the bundled default model file): trained on
+       per-image standardised images.
+    4. Otherwise: per-image standardised, the convention of the bundled model and of the reference
+       articles; the person can change it when predictions look wrong.
+
+    Only layer types and configs are read: no TensorFlow call is made.
+    """
+    first = _first_layer(model)
+    if first is not None:
+        kind = type(first).__name__
+        if kind == "Rescaling":
+            cfg = first.get_config()
+            return ConventionGuess(
+                "0..255", f"the first layer rescales its input (scale {cfg.get('scale')}): raw pixels 0..255"
+            )
+        if kind == "Normalization":
+            mean = getattr(first, "mean", None)
+            try:
+                m = float(np.mean(np.asarray(mean)))
+            except (TypeError, ValueError):
+                m = None
+            if m is not None:
+                conv = "0..255" if m > 2.0 else "0..1"
+                return ConventionGuess(conv, f"the first layer normalises with mean {m:.3g}: {conv}")
+    from pathlib import Path
+
+    name = getattr(model, "name", "")
+    is_default = False
+    if path is not None:
+        from cnnviz_gui.core.resources import default_model_path
+
+        try:
+            is_default = Path(path).resolve() == default_model_path().resolve()
+        except (OSError, FileNotFoundError):
+            is_default = False
+    if name in APP_MODEL_NAMES or is_default:
+        return ConventionGuess("standardised", "a cnnviz model, trained on per-image standardised images")
+    return ConventionGuess(
+        "standardised", "no scaling layer at the input: assumed per-image standardised (change it if needed)"
+    )
+
+
+def _first_layer(model):
+    layers = list(getattr(model, "layers", []) or [])
+    while layers:
+        layer = layers.pop(0)
+        if type(layer).__name__ == "InputLayer":
+            continue
+        sub = getattr(layer, "layers", None)
+        if sub:  # a nested model: look inside
+            layers = list(sub) + layers
+            continue
+        return layer
+    return None
+
+
+def fit_input(images01: np.ndarray, input_shape: tuple) -> np.ndarray:
+    """Bring images (H, W, C) or a batch (N, H, W, C) in 0..1 to a model's input shape (no batch axis).
+
+    A flat input (e.g. an MLP on 784 values) receives the image flattened when the sizes agree; 1 and 3
+    channels are converted into each other (grey repeated, RGB averaged); a different height or width is
+    resized with anti-aliasing. Raises ``ValueError`` with a readable message when no conversion fits.
+    """
+    x = np.asarray(images01, dtype=np.float32)
+    single = x.ndim == 3
+    if single:
+        x = x[None]
+    shape = tuple(input_shape)
+    if len(shape) == 1:
+        n = shape[0]
+        if n is not None and x[0].size != n:
+            raise ValueError(f"an image of {x.shape[1:]} ({x[0].size} values) does not fit the input ({n},)")
+        out = x.reshape(len(x), -1)
+        return out[0] if single else out
+    if len(shape) != 3:
+        raise ValueError(f"the model's input {shape} is neither an image nor a flat vector")
+    h, w, c = shape
+    if c is not None and x.shape[-1] != c:
+        if c == 3 and x.shape[-1] == 1:
+            x = np.repeat(x, 3, axis=-1)
+        elif c == 1 and x.shape[-1] in (3, 4):
+            x = x[..., :3].mean(axis=-1, keepdims=True)
+        else:
+            raise ValueError(f"images with {x.shape[-1]} channels do not fit an input with {c}")
+    if (h is not None and x.shape[1] != h) or (w is not None and x.shape[2] != w):
+        from PIL import Image
+
+        th, tw = h or x.shape[1], w or x.shape[2]
+        x = np.stack(
+            [
+                np.stack(
+                    [
+                        np.asarray(Image.fromarray(img[..., k]).resize((tw, th), Image.Resampling.LANCZOS))
+                        for k in range(x.shape[-1])
+                    ],
+                    axis=-1,
+                )
+                for img in x
+            ]
+        ).astype(np.float32)
+        x = np.clip(x, 0.0, 1.0)
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    return x[0] if single else x

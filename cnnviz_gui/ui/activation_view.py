@@ -1,0 +1,361 @@
+"""The Activations tab: the selected layer's maps (or unit values) and the class probabilities, live.
+
+Every change of input, layer, convention or model submits one probe job (``kind="probe"``): a newer request
+supersedes a pending one, so strokes on the canvas never queue stale forward passes. The probe returns every
+layer at once, so choosing another layer redraws without computing.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnviz_gui.core.activations import Activations, forward, maps_of
+from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid, TileLabels, colormap, lookup_table
+from cnnviz_gui.ui.state import AppState
+
+TOP_BRUSH = pg.mkBrush("#ff9f1c")
+BAR_BRUSH = pg.mkBrush("#5b8fd6")
+
+
+class ProbabilityBars(pg.PlotWidget):
+    """Class-probability bar chart with the top class highlighted."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setBackground("w")
+        self.setMenuEnabled(False)
+        self.hideButtons()
+        self.setMouseEnabled(False, False)
+        self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brushes=[])
+        self.addItem(self.bars)
+        self.getPlotItem().invertY(True)
+        self.setXRange(0, 1, padding=0.02)
+        self.setLabel("bottom", "probability")
+        self.probabilities: np.ndarray | None = None
+
+    def set_probabilities(self, p: np.ndarray | None, names: list[str] | None = None, note: str = "") -> None:
+        self.probabilities = p
+        if p is None:
+            self.bars.setOpts(x0=[], y=[], width=[], brushes=[])
+            self.setTitle("no class output")
+            return
+        n = len(p)
+        names = names if names and len(names) == n else [str(i) for i in range(n)]
+        top = int(np.argmax(p))
+        brushes = [TOP_BRUSH if i == top else BAR_BRUSH for i in range(n)]
+        self.bars.setOpts(x0=np.zeros(n), y=np.arange(n), width=p, height=0.7, brushes=brushes)
+        self.getAxis("left").setTicks([[(i, names[i]) for i in range(n)]])
+        self.setYRange(-0.6, n - 0.4, padding=0)
+        self.setTitle(f"predicted <b>{names[top]}</b> ({p[top] * 100:.1f}%){note}", size="10pt")
+
+
+class UnitBars(pg.PlotWidget):
+    """A dense layer's unit values as a bar chart (a heat strip beneath shows the same values)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setBackground("w")
+        self.setMenuEnabled(False)
+        self.hideButtons()
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.85, brush=BAR_BRUSH, pen=None)
+        self.addItem(self.bars)
+        self.strip = pg.ImageItem(axisOrder="row-major")
+        self.addItem(self.strip)
+        self.setLabel("bottom", "unit")
+        self.setLabel("left", "activation")
+
+    def set_values(self, v: np.ndarray, cmap: str) -> None:
+        v = np.asarray(v, dtype=np.float32).ravel()
+        n = len(v)
+        self.bars.setOpts(x=np.arange(n), height=v, width=0.85)
+        lo, hi = float(min(v.min(), 0)), float(max(v.max(), 1e-6))
+        h = 0.06 * (hi - lo)
+        self.strip.setLookupTable(lookup_table(cmap))
+        self.strip.setImage(v[None, :], autoLevels=False, levels=(float(v.min()), float(v.max()) + 1e-6))
+        self.strip.setRect(QRectF(-0.5, lo - 1.6 * h, n, h))
+        self.setXRange(-0.6, n - 0.4, padding=0)
+        self.setYRange(lo - 1.7 * h, hi, padding=0.02)
+
+
+class LargeMap(pg.GraphicsLayoutWidget):
+    """One map large, with its values written on small maps and a colour bar."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setBackground("k")
+        self.plot = self.addPlot()
+        self.plot.setAspectLocked(True)
+        self.plot.invertY(True)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.values = TileLabels(min_pixels=24)
+        self.plot.addItem(self.values)
+        self.colorbar = pg.ColorBarItem(
+            values=(0, 1), colorMap=colormap("viridis"), interactive=False, width=12, colorMapMenu=False
+        )
+        self.addItem(self.colorbar)
+        self.index: int | None = None
+
+    def show_map(self, m: np.ndarray | None, index: int | None, cmap: str, title: str = "") -> None:
+        self.index = index
+        if m is None:
+            self.image.clear()
+            self.values.set_items([], 1)
+            self.plot.setTitle("click a map to see it large")
+            return
+        lo, hi = float(m.min()), float(m.max())
+        hi = hi if hi > lo else lo + 1e-6
+        self.image.setLookupTable(lookup_table(cmap))
+        self.image.setImage(m, autoLevels=False, levels=(lo, hi))
+        self.colorbar.setColorMap(colormap(cmap))
+        self.colorbar.setLevels((lo, hi))
+        h, w = m.shape
+        items = [(c, r, f"{m[r, c]:.2g}") for r in range(h) for c in range(w)] if h * w <= 256 else []
+        self.values.set_items(items, 1.0, centered=True)
+        self.plot.setTitle(title, size="10pt")
+        self.plot.autoRange(padding=0.02)
+
+
+class ActivationView(QWidget):
+    """Central tab: maps of the selected layer, dense unit values, class probabilities; live."""
+
+    title = "Activations"
+
+    def __init__(self, state: AppState, bridge: ComputeBridge, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.bridge = bridge
+        self.acts: Activations | None = None
+        self._acts_model = None
+        self.class_names: list[str] | None = None
+        self.last_latency_ms: float | None = None
+        self._requested_at = 0.0
+
+        self.layer_label = QLabel("No model")
+        self.layer_label.setStyleSheet("font-weight: bold")
+        self.cmap_box = QComboBox()
+        self.cmap_box.addItems(COLORMAPS)
+        self.cmap_box.setToolTip("Colour map of the maps")
+        self.levels_box = QComboBox()
+        self.levels_box.addItems(["shared levels", "levels per map"])
+        self.levels_box.setToolTip(
+            "Shared: one colour scale for the whole layer; per map: each map scaled to its range"
+        )
+        self.status = QLabel("")
+        self.status.setStyleSheet("color: #666")
+        top = QHBoxLayout()
+        top.addWidget(self.layer_label)
+        top.addStretch(1)
+        top.addWidget(self.status)
+        top.addWidget(QLabel("Colours"))
+        top.addWidget(self.cmap_box)
+        top.addWidget(self.levels_box)
+
+        self.grid = MapGrid()
+        self.units = UnitBars()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.grid)
+        self.stack.addWidget(self.units)
+        self.large = LargeMap()
+        self.probs = ProbabilityBars()
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.large)
+        right.addWidget(self.probs)
+        right.setSizes([300, 300])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.stack)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([800, 300])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(top)
+        lay.addWidget(split, 1)
+
+        self.cmap_box.currentTextChanged.connect(self._on_style_changed)
+        self.levels_box.currentIndexChanged.connect(self._on_style_changed)
+        self.grid.map_clicked.connect(self._on_map_clicked)
+        state.model_changed.connect(self._on_model_changed)
+        state.input_changed.connect(lambda *_: self.request())
+        state.convention_changed.connect(lambda *_: self.request())
+        state.layer_selected.connect(lambda *_: self.render())
+        state.maps_selected.connect(self._on_maps_selected)
+        self.large.show_map(None, None, self.cmap)
+        self.grid.clear("Open a model and choose an input")
+        if state.loaded is not None:
+            self._on_model_changed(state.loaded)
+
+    # -- properties -----------------------------------------------------------------------------------
+    @property
+    def cmap(self) -> str:
+        return self.cmap_box.currentText()
+
+    @property
+    def per_map(self) -> bool:
+        return self.levels_box.currentIndex() == 1
+
+    def set_class_names(self, names: list[str] | None) -> None:
+        self.class_names = names
+        self.render()
+
+    # -- events ---------------------------------------------------------------------------------------
+    def _on_model_changed(self, loaded) -> None:
+        self.acts = None
+        info = loaded.info
+        if not self.state.layer:
+            first = info.conv_layers[0] if info.conv_layers else next(iter(info.iter_layers()), None)
+            if first is not None:
+                self.state.select_layer(first.name)
+        self.request()
+
+    def _on_style_changed(self, *_):
+        self.render()
+
+    def _on_map_clicked(self, i: int) -> None:
+        if self.state.layer:
+            self.state.select_maps(self.state.layer, [i])
+
+    def _on_maps_selected(self, layer: str, maps: list) -> None:
+        self._show_large(maps[0] if len(maps) == 1 else None)
+
+    # -- compute --------------------------------------------------------------------------------------
+    def request(self) -> None:
+        """Submit a forward pass for the current model, input and convention (superseding older ones)."""
+        loaded, image = self.state.loaded, self.state.input_image
+        if loaded is None or image is None:
+            return
+        convention = self.state.convention
+        self._requested_at = time.perf_counter()
+
+        def job(progress, cancelled):
+            return forward(loaded, image, convention)
+
+        self.bridge.submit(
+            job,
+            kind="probe",
+            label="Forward pass",
+            on_result=lambda acts: self._on_result(loaded, acts),
+            on_error=self._on_error,
+        )
+
+    def _on_result(self, loaded, acts: Activations) -> None:
+        if loaded is not self.state.loaded:
+            return  # a result for a model that is no longer open
+        self.acts = acts
+        self._acts_model = loaded
+        self.render()
+        self.last_latency_ms = (time.perf_counter() - self._requested_at) * 1000
+
+    def _on_error(self, err) -> None:
+        self.acts = None
+        self.grid.clear(f"The forward pass failed: {err.message}")
+        self.stack.setCurrentWidget(self.grid)
+        self.status.setText("forward pass failed")
+
+    # -- drawing --------------------------------------------------------------------------------------
+    def current_output(self) -> tuple[str, np.ndarray] | None:
+        layer = self.state.layer
+        if self.acts is None or not layer:
+            return None
+        if layer in self.acts.layers:
+            return layer, self.acts.layers[layer]
+        for key, value in self.acts.layers.items():
+            if key.split("/")[-1] == layer:
+                return key, value
+        return None
+
+    def render(self) -> None:
+        info = self.state.info
+        if self.acts is not None:
+            self.probs.set_probabilities(
+                self.acts.probabilities, self.class_names, " from logits" if self.acts.from_logits else ""
+            )
+        cur = self.current_output()
+        if cur is None:
+            if info is not None and self.state.layer and self.acts is not None:
+                self.grid.clear(f"{self.state.layer} cannot be read out in this model")
+                self.stack.setCurrentWidget(self.grid)
+            return
+        layer, out = cur
+        maps = maps_of(out)
+        self.grid.set_colormap(self.cmap)
+        if maps is None:
+            self.units.set_values(out, self.cmap)
+            self.stack.setCurrentWidget(self.units)
+            self.units.setTitle(f"{layer}: {out.size} units (dense layer: no maps)", size="10pt")
+            self.layer_label.setText(f"{layer} — {out.size} units")
+            self.large.show_map(None, None, self.cmap)
+            note = "" if info is None or info.conv_layers else "; this model has no conv layers, so no maps"
+            self.status.setText(f"a dense layer has no maps to show{note}")
+            return
+        self.stack.setCurrentWidget(self.grid)
+        self.grid.set_maps(maps, per_map=self.per_map)
+        n, h, w = maps.shape
+        lo, hi = float(maps.min()), float(maps.max())
+        silent = int((maps.reshape(n, -1).max(axis=1) <= 0).sum())
+        self.layer_label.setText(f"{layer} — {n} maps of {h}x{w}")
+        self.status.setText(f"range {lo:.3g} … {hi:.3g}; {silent} maps silent for this input")
+        sel = self.state.maps
+        self._show_large(sel[0] if len(sel) == 1 else self.large.index)
+
+    def _show_large(self, i: int | None) -> None:
+        self.grid.set_highlight(i)
+        cur = self.current_output()
+        maps = maps_of(cur[1]) if cur is not None else None
+        if maps is None or i is None or not 0 <= i < len(maps):
+            self.large.show_map(None, None, self.cmap)
+            return
+        m = maps[i]
+        self.large.show_map(m, i, self.cmap, f"{cur[0]} map {i}: max {m.max():.3g}, mean {m.mean():.3g}")
+
+    # -- export ---------------------------------------------------------------------------------------
+    def export_figure(self):
+        cur = self.current_output()
+        if cur is None:
+            return None
+        from cnnviz_gui.core.activation_figures import maps_figure
+
+        layer, out = cur
+        label = self.state.input_label or "current input"
+        return maps_figure(
+            out,
+            layer,
+            cmap=self.cmap,
+            title=f"{self.state.info.name} / {layer}; input: {label}",
+            input_image=self.state.input_image,
+            probabilities=self.acts.probabilities,
+            class_names=self.class_names,
+            shared_levels=not self.per_map,
+        )
+
+    def export_arrays(self) -> dict | None:
+        cur = self.current_output()
+        if cur is None:
+            return None
+        arrays = {
+            "activations": cur[1],
+            "layer": np.array(cur[0]),
+            "convention": np.array(self.state.convention),
+        }
+        if self.state.input_image is not None:
+            arrays["input"] = self.state.input_image
+        if self.acts.probabilities is not None:
+            arrays["probabilities"] = self.acts.probabilities
+        return arrays

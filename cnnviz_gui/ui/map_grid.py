@@ -1,0 +1,255 @@
+"""A layer's maps as one mosaic image: index labels, colour maps, per-map or shared levels, colour bar,
+hover read-out and click to pick a map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QTransform
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
+
+from cnnviz_gui.core.activations import mosaic, normalise_per_map
+
+COLORMAPS = ("viridis", "jet", "gray", "magma", "inferno", "plasma")
+_LUTS: dict[str, np.ndarray] = {}
+
+
+def lookup_table(name: str) -> np.ndarray:
+    """A uint8 (256, 4) lookup table for a matplotlib colour map name (cached)."""
+    if name not in _LUTS:
+        cmap = pg.colormap.getFromMatplotlib(name)
+        if cmap is None:
+            raise ValueError(f"unknown colour map '{name}'")
+        _LUTS[name] = cmap.getLookupTable(0.0, 1.0, 256, alpha=True)
+    return _LUTS[name]
+
+
+def colormap(name: str) -> pg.ColorMap:
+    return pg.colormap.getFromMatplotlib(name)
+
+
+class TileLabels(pg.GraphicsObject):
+    """Paints short texts at data positions in one paint call (map indices, or values of a small map).
+
+    Texts keep their screen size whatever the zoom and are skipped when the tiles are too small on screen.
+    """
+
+    def __init__(self, color="white", min_pixels: float = 18.0):
+        super().__init__()
+        self._items: list[tuple[float, float, str]] = []
+        self._rect = QRectF()
+        self._color = QColor(color)
+        self._shadow = QColor("black")
+        self._min_pixels = min_pixels
+        self._tile = 1.0
+        self._centered = False
+        self.font = QFont()
+        self.font.setPixelSize(10)
+
+    def set_items(self, items: list[tuple[float, float, str]], tile: float, centered: bool = False) -> None:
+        self.prepareGeometryChange()
+        self._items = items
+        self._tile = tile
+        self._centered = centered
+        if items:
+            xs = [x for x, _, _ in items]
+            ys = [y for _, y, _ in items]
+            self._rect = QRectF(min(xs), min(ys), max(xs) - min(xs) + tile, max(ys) - min(ys) + tile)
+        else:
+            self._rect = QRectF()
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, p: QPainter, *args) -> None:
+        if not self._items:
+            return
+        tr = p.transform()
+        if abs(tr.m11()) * self._tile < self._min_pixels:
+            return
+        p.setTransform(QTransform())
+        p.setFont(self.font)
+        side = abs(tr.m11()) * self._tile
+        for dx, color in ((1, self._shadow), (0, self._color)):
+            p.setPen(color)
+            for x, y, text in self._items:
+                pt = tr.map(QPointF(x, y))
+                if self._centered:
+                    p.drawText(
+                        QRectF(pt.x() + dx, pt.y() + dx, side, side), Qt.AlignmentFlag.AlignCenter, text
+                    )
+                else:
+                    p.drawText(QPointF(pt.x() + 2 + dx, pt.y() + 11 + dx), text)
+
+
+class MapGrid(QWidget):
+    """Every map of a layer in one ImageItem; hover says map, position and value; click picks a map."""
+
+    #: a map was clicked: its index
+    map_clicked = Signal(int)
+    #: (map, row, col, value) under the mouse, or map -1 when outside the maps
+    hovered = Signal(int, int, int, float)
+
+    def __init__(self, parent=None, colorbar: bool = True, labels: bool = True):
+        super().__init__(parent)
+        self.glw = pg.GraphicsLayoutWidget()
+        self.glw.setBackground("k")
+        self.plot = self.glw.addPlot()
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setAspectLocked(True)
+        self.plot.invertY(True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.labels = TileLabels() if labels else None
+        if self.labels is not None:
+            self.plot.addItem(self.labels)
+        self.message = pg.TextItem("", color="#dddddd", anchor=(0.5, 0.5))
+        self.plot.addItem(self.message)
+        self.highlight = QGraphicsRectItem()
+        self.highlight.setPen(pg.mkPen("#ff4040", width=2, cosmetic=True))
+        self.highlight.setVisible(False)
+        self.plot.addItem(self.highlight)
+        self.colorbar = None
+        if colorbar:
+            self.colorbar = pg.ColorBarItem(
+                values=(0, 1), colorMap=colormap("viridis"), interactive=False, width=14, colorMapMenu=False
+            )
+            self.glw.addItem(self.colorbar)
+        self.readout = QLabel(" ")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.glw, 1)
+        lay.addWidget(self.readout)
+        self.maps: np.ndarray | None = None
+        self.cmap = "viridis"
+        self.per_map = False
+        self.pad = 1
+        self.ncols = 1
+        self.levels = (0.0, 1.0)
+        self.image.setLookupTable(lookup_table(self.cmap))
+        self.glw.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.glw.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+
+    # -- content --------------------------------------------------------------------------------------
+    def set_colormap(self, name: str) -> None:
+        self.cmap = name
+        self.image.setLookupTable(lookup_table(name))
+        if self.colorbar is not None:
+            self.colorbar.setColorMap(colormap(name))
+
+    def set_maps(
+        self,
+        maps: np.ndarray,
+        per_map: bool | None = None,
+        levels: tuple[float, float] | None = None,
+        ncols: int | None = None,
+    ) -> None:
+        """Show maps (N, H, W). ``per_map`` scales each map to its own range; otherwise ``levels`` (or the
+        layer's own minimum and maximum) are shared by every map."""
+        maps = np.asarray(maps, dtype=np.float32)
+        if per_map is not None:
+            self.per_map = per_map
+        self.maps = maps
+        n, h, w = maps.shape
+        self.pad = 1 if max(h, w) < 8 else 2
+        self.ncols = ncols or int(np.ceil(np.sqrt(n * 1.6)))
+        if self.per_map:
+            shown, lv = normalise_per_map(maps), (0.0, 1.0)
+        else:
+            shown = maps
+            lv = levels if levels is not None else (float(maps.min()), float(maps.max()))
+            if lv[1] <= lv[0]:
+                lv = (lv[0], lv[0] + 1e-6)
+        self.levels = lv
+        grid = mosaic(shown, self.ncols, self.pad)
+        self.image.setImage(grid, autoLevels=False, levels=lv)
+        self.image.setRect(QRectF(0, 0, grid.shape[1], grid.shape[0]))
+        if self.colorbar is not None:
+            self.colorbar.setLevels(lv)
+        if self.labels is not None:
+            step_x, step_y = w + self.pad, h + self.pad
+            self.labels.set_items(
+                [((i % self.ncols) * step_x, (i // self.ncols) * step_y, str(i)) for i in range(n)], min(h, w)
+            )
+        self.message.setText("")
+        self.readout.setText("hover a map for its values; click it to see it large")
+        self.set_highlight(self._highlighted)
+        if self._last_shape != grid.shape:
+            self.plot.autoRange(padding=0.01)
+            self._last_shape = grid.shape
+
+    _last_shape: tuple = ()
+    _highlighted: int | None = None
+
+    def set_highlight(self, i: int | None) -> None:
+        """Outline map ``i`` (None: no outline)."""
+        self._highlighted = i
+        if self.maps is None or i is None or not 0 <= i < len(self.maps):
+            self.highlight.setVisible(False)
+            return
+        x, y = self.tile_origin(i)
+        h, w = self.maps.shape[1:]
+        self.highlight.setRect(QRectF(x - 0.5, y - 0.5, w + 1, h + 1))
+        self.highlight.setVisible(True)
+
+    def clear(self, message: str = "") -> None:
+        """Empty the grid and say why (e.g. a dense layer has no maps)."""
+        self.maps = None
+        self.highlight.setVisible(False)
+        self.image.clear()
+        if self.labels is not None:
+            self.labels.set_items([], 1)
+        self.message.setText(message)
+        self.message.setPos(0, 0)
+        self.plot.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
+        self._last_shape = ()
+        self.readout.setText(message or " ")
+
+    # -- geometry -------------------------------------------------------------------------------------
+    def tile_at(self, x: float, y: float) -> tuple[int, int, int] | None:
+        """(map, row, col) of the mosaic pixel at data coordinates (x, y), or None in padding/outside."""
+        if self.maps is None or x < 0 or y < 0:
+            return None
+        n, h, w = self.maps.shape
+        c, col = divmod(int(x), w + self.pad)
+        r, row = divmod(int(y), h + self.pad)
+        if c >= self.ncols or col >= w or row >= h:
+            return None
+        i = r * self.ncols + c
+        return (i, row, col) if i < n else None
+
+    def tile_origin(self, i: int) -> tuple[int, int]:
+        """Top-left data coordinates (x, y) of map ``i``."""
+        n, h, w = self.maps.shape
+        return (i % self.ncols) * (w + self.pad), (i // self.ncols) * (h + self.pad)
+
+    def _scene_to_tile(self, pos):
+        vb = self.plot.getViewBox()
+        if not vb.sceneBoundingRect().contains(pos):
+            return None
+        pt = vb.mapSceneToView(pos)
+        return self.tile_at(pt.x(), pt.y())
+
+    def _on_mouse_moved(self, pos) -> None:
+        hit = self._scene_to_tile(pos)
+        if hit is None:
+            self.hovered.emit(-1, -1, -1, float("nan"))
+            return
+        i, row, col = hit
+        value = float(self.maps[i, row, col])
+        self.readout.setText(f"map {i}  row {row}, col {col}  value {value:.4g}")
+        self.hovered.emit(i, row, col, value)
+
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        hit = self._scene_to_tile(event.scenePos())
+        if hit is not None:
+            self.map_clicked.emit(hit[0])
