@@ -67,7 +67,30 @@ def _cmd_train(args) -> int:
         bar.done()
         print(f"test accuracy {res.test_accuracy:.4f} on held-out digits; saved {res.path}")
         return 0
-    return _fail(f"training '{args.kind}' models is not available in this version")
+    return _train_autoencoder(args)
+
+
+def _train_autoencoder(args) -> int:
+    from cnnviz_gui.core.autoencoders import train_autoencoder
+
+    kind = args.kind
+    if args.latent_dim < 1:
+        return _fail(f"--latent-dim must be at least 1, got {args.latent_dim}")
+    if args.beta < 0:
+        return _fail(f"--beta must not be negative, got {args.beta}")
+    out = args.out or f"mnist_{kind}.keras"
+    bar = TextProgress(f"train {kind}")
+    res = train_autoencoder(
+        out, kind=kind, epochs=args.epochs or 15, latent_dim=args.latent_dim, beta=args.beta, progress=bar
+    )
+    bar.done()
+    last = {k: v[-1] for k, v in res.history.items() if v}
+    print("final training losses: " + ", ".join(f"{k} {v:.2f}" for k, v in last.items()))
+    print("held-out losses:       " + ", ".join(f"{k} {v:.2f}" for k, v in res.test_losses.items()))
+    ext = ", ".join(f"z{i} [{lo:+.2f}, {hi:+.2f}]" for i, (lo, hi) in enumerate(res.extent))
+    print(f"latent extent (1st..99th percentile): {ext}; r99 = {res.r99:.2f}")
+    print(f"saved {res.path}")
+    return 0
 
 
 def _cmd_activations(args) -> int:

@@ -319,6 +319,8 @@ def load_keras_model(path: str | os.PathLike, allow_unsafe: bool = False):
     p = precheck(path)
     import keras
 
+    from cnnviz_gui.core import layers  # noqa: F401 - registers the app's own serialisable layers
+
     try:
         return keras.saving.load_model(p, compile=False, safe_mode=not allow_unsafe)
     except ModelLoadError:

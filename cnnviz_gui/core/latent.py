@@ -1,0 +1,526 @@
+"""Latent space of an autoencoder: encode, project, decode, grid, interpolate, sample, measure.
+
+All TensorFlow work here runs on the compute thread. Decoding and encoding go through cached
+``tf.function``s with fixed input signatures, so a hover decode is one compiled call, never ``predict``.
+Statistics, projections and sampling are NumPy only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cnnviz_gui.core.latent_models import (  # noqa: F401 - re-exported
+    AutoencoderParts,
+    LatentError,
+    Recognition,
+    bottleneck_candidates,
+    recognise,
+    split_at_bottleneck,
+)
+from cnnviz_gui.core.preprocess import to_model_range
+
+ProgressFn = Callable[..., None]
+CancelledFn = Callable[[], bool]
+SAMPLING_METHODS = ("prior", "fitted", "neighbourhood")
+SAMPLING_TITLES = {
+    "prior": "prior N(0, I)",
+    "fitted": "Gaussian fitted to the data",
+    "neighbourhood": "data neighbourhoods",
+}
+
+
+# -- statistics ------------------------------------------------------------------------------------------
+@dataclass
+class LatentStats:
+    """Extent of encoded points: per-axis 1st/99th percentiles, radius around the origin holding 99%."""
+
+    extent: np.ndarray  # (d, 2)
+    r99: float
+    centroids: np.ndarray  # (n_classes, d); NaN rows for absent classes
+    counts: np.ndarray  # (n_classes,)
+    mean: np.ndarray  # (d,)
+    n: int
+
+    def format_text(self, class_names: list[str] | None = None, axis_names: list[str] | None = None) -> str:
+        d = self.extent.shape[0]
+        axis_names = axis_names or [f"z{i}" for i in range(d)]
+        lines = [f"{self.n:,} points, {d}-D latent space", "extent (1st..99th percentile):"]
+        for i in range(d):
+            lines.append(f"  {axis_names[i]}: [{self.extent[i, 0]:+.2f}, {self.extent[i, 1]:+.2f}]")
+        lines.append(f"radius around the origin holding 99% of points: r99 = {self.r99:.2f}")
+        if len(self.counts):
+            lines.append("class centroids:")
+            for c, (row, count) in enumerate(zip(self.centroids, self.counts, strict=True)):
+                if count:
+                    name = class_names[c] if class_names and c < len(class_names) else str(c)
+                    coords = ", ".join(f"{v:+.2f}" for v in row[: min(d, 4)]) + (", …" if d > 4 else "")
+                    lines.append(f"  {name}: ({coords})  n={int(count)}")
+        return "\n".join(lines)
+
+
+def latent_statistics(
+    z: np.ndarray, labels: np.ndarray | None = None, n_classes: int | None = None
+) -> LatentStats:
+    """Measure encoded points ``z`` (N, d); centroids per integer label when ``labels`` are given."""
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2 or len(z) == 0:
+        raise ValueError(f"expected encoded points of shape (N, d) with N > 0, got {z.shape}")
+    extent = np.stack([np.percentile(z, 1, axis=0), np.percentile(z, 99, axis=0)], axis=1)
+    r99 = float(np.percentile(np.linalg.norm(z, axis=1), 99))
+    if labels is not None and len(labels) == len(z):
+        labels = np.asarray(labels).astype(np.int64)
+        k = int(n_classes or (labels.max() + 1 if len(labels) else 0))
+        counts = np.bincount(labels, minlength=k)[:k]
+        centroids = np.full((k, z.shape[1]), np.nan)
+        for c in range(k):
+            if counts[c]:
+                centroids[c] = z[labels == c].mean(axis=0)
+    else:
+        counts, centroids = np.zeros(0, np.int64), np.zeros((0, z.shape[1]))
+    return LatentStats(
+        extent.astype(np.float32), r99, centroids.astype(np.float32), counts, z.mean(axis=0), len(z)
+    )
+
+
+# -- projections -----------------------------------------------------------------------------------------
+@dataclass
+class Projection:
+    """Maps latent points to the two shown axes and back.
+
+    ``method`` is "axes" (two latent coordinates; the others held at the data mean), "pca" (two principal
+    components, NumPy SVD), "umap" or "tsne" (optional; their inverse is a nearest-neighbour average).
+    ``exact`` says whether ``inverse`` gives the true latent point (only "axes" with a 2-D latent space).
+    """
+
+    method: str
+    axes: tuple[int, int]
+    mean: np.ndarray
+    components: np.ndarray | None = None  # (d, d) rows = principal directions
+    explained: np.ndarray | None = None  # fraction of variance per component
+    embedded: np.ndarray | None = None  # (N, 2) for umap/tsne
+    z_ref: np.ndarray | None = None  # (N, d) for umap/tsne inverse
+
+    @property
+    def exact(self) -> bool:
+        return self.method == "axes" and self.mean.shape[0] == 2
+
+    @property
+    def axis_names(self) -> tuple[str, str]:
+        a, b = self.axes
+        if self.method == "axes":
+            return f"z{a}", f"z{b}"
+        if self.method == "pca":
+            ex = self.explained if self.explained is not None else np.zeros(max(a, b) + 1)
+            return f"PC{a + 1} ({ex[a] * 100:.0f}%)", f"PC{b + 1} ({ex[b] * 100:.0f}%)"
+        return f"{self.method.upper()} 1", f"{self.method.upper()} 2"
+
+    @property
+    def note(self) -> str:
+        if self.exact:
+            return ""
+        if self.method == "axes":
+            return "approximate: the other latent coordinates are held at the data mean"
+        if self.method == "pca":
+            return "approximate: decoded from the inverse PCA projection (other components at the mean)"
+        return f"approximate: decoded from the average latent point of the nearest {self.method.upper()} neighbours"
+
+    def transform(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z, dtype=np.float32)
+        a, b = self.axes
+        if self.method == "axes":
+            return np.ascontiguousarray(z[:, [a, b]])
+        if self.method == "pca":
+            return ((z - self.mean) @ self.components[[a, b]].T).astype(np.float32)
+        return self._knn_forward(z)
+
+    def inverse(self, p: np.ndarray) -> np.ndarray:
+        """Latent points (N, d) for shown points ``p`` (N, 2)."""
+        p = np.atleast_2d(np.asarray(p, dtype=np.float32))
+        a, b = self.axes
+        if self.method == "axes":
+            z = np.repeat(self.mean[None, :].astype(np.float32), len(p), axis=0)
+            z[:, a], z[:, b] = p[:, 0], p[:, 1]
+            return z
+        if self.method == "pca":
+            return (self.mean + p @ self.components[[a, b]]).astype(np.float32)
+        return _knn_average(self.embedded, self.z_ref, p)
+
+    def _knn_forward(self, z: np.ndarray) -> np.ndarray:
+        return _knn_average(self.z_ref, self.embedded, z)
+
+
+def _knn_average(src: np.ndarray, dst: np.ndarray, q: np.ndarray, k: int = 8) -> np.ndarray:
+    """Inverse-distance-weighted average of ``dst`` at the ``k`` nearest ``src`` points of each query."""
+    out = np.empty((len(q), dst.shape[1]), np.float32)
+    for start in range(0, len(q), 256):
+        qq = q[start : start + 256]
+        d2 = ((qq[:, None, :] - src[None, :, :]) ** 2).sum(-1)
+        idx = np.argpartition(d2, min(k, len(src) - 1), axis=1)[:, :k]
+        w = 1.0 / (np.sqrt(np.take_along_axis(d2, idx, 1)) + 1e-6)
+        out[start : start + 256] = (dst[idx] * w[..., None]).sum(1) / w.sum(1, keepdims=True)
+    return out
+
+
+def available_projections(z_dim: int) -> list[str]:
+    """Projection methods usable here: "axes" and "pca" always (pca for d > 2), umap/tsne if installed."""
+    import importlib.util
+
+    methods = ["axes"] + (["pca"] if z_dim > 2 else [])
+    if z_dim > 2 and importlib.util.find_spec("umap") is not None:
+        methods.append("umap")
+    if z_dim > 2 and importlib.util.find_spec("sklearn") is not None:
+        methods.append("tsne")
+    return methods
+
+
+def fit_projection(
+    z: np.ndarray, method: str | None = None, axes: tuple[int, int] = (0, 1), seed: int = 0
+) -> Projection:
+    """Fit a projection to encoded points; default: latent axes for d = 2, PCA for d > 2."""
+    z = np.asarray(z, dtype=np.float32)
+    d = z.shape[1]
+    method = method or ("axes" if d <= 2 else "pca")
+    mean = z.mean(axis=0)
+    if d == 1:
+        raise LatentError("A 1-D latent space has no second axis to plot.")
+    a, b = (int(axes[0]), int(axes[1]))
+    if method in ("umap", "tsne"):
+        a, b = 0, 1
+    if not (0 <= a < d and 0 <= b < d) or a == b:
+        raise LatentError(f"Pick two different axes between 0 and {d - 1} (got {a} and {b}).")
+    if method == "axes":
+        return Projection("axes", (a, b), mean)
+    if method == "pca":
+        _, s, vt = np.linalg.svd(z - mean, full_matrices=False)
+        var = s**2
+        return Projection("pca", (a, b), mean, vt.astype(np.float32), (var / var.sum()).astype(np.float32))
+    if method == "umap":
+        import umap
+
+        emb = umap.UMAP(n_components=2, random_state=seed).fit_transform(z)
+    elif method == "tsne":
+        from sklearn.manifold import TSNE
+
+        emb = TSNE(n_components=2, random_state=seed, init="pca").fit_transform(z)
+    else:
+        raise LatentError(f"Unknown projection '{method}'; use one of {available_projections(d)}.")
+    return Projection(method, (0, 1), mean, embedded=np.asarray(emb, np.float32), z_ref=z)
+
+
+# -- the engine ------------------------------------------------------------------------------------------
+@dataclass
+class Encoded:
+    """Encoded points: ``z`` (N, d) (``z_mean`` for a VAE) and ``z_log_var`` (VAE only)."""
+
+    z: np.ndarray
+    z_log_var: np.ndarray | None = None
+
+
+class LatentSpace:
+    """An encoder/decoder pair with cached compiled calls. Use on the compute thread only."""
+
+    def __init__(self, parts: AutoencoderParts, convention: str = "0..1"):
+        self.parts = parts
+        self.encoder, self.decoder = parts.encoder, parts.decoder
+        self.recognition: Recognition = parts.recognition
+        self.convention = convention
+        self._encode_fn = None
+        self._decode_fn = None
+
+    @property
+    def z_dim(self) -> int:
+        return self.recognition.z_dim
+
+    @property
+    def kind(self) -> str:
+        return self.recognition.kind
+
+    # compiled calls -------------------------------------------------------------------------------------
+    def _encoder_fn(self):
+        if self._encode_fn is None:
+            import tensorflow as tf
+
+            rec, enc = self.recognition, self.encoder
+            keep = [rec.mean_index] + ([rec.log_var_index] if rec.log_var_index is not None else [])
+            spec = tf.TensorSpec((None, *rec.input_shape), tf.float32)
+
+            @tf.function(input_signature=[spec], reduce_retracing=True)
+            def encode(x):
+                out = enc(x, training=False)
+                outs = out if isinstance(out, list | tuple) else [out]
+                return [outs[i] for i in keep]
+
+            self._encode_fn = encode
+        return self._encode_fn
+
+    def _decoder_fn(self):
+        if self._decode_fn is None:
+            import tensorflow as tf
+
+            dec = self.decoder
+            spec = tf.TensorSpec((None, self.z_dim), tf.float32)
+
+            @tf.function(input_signature=[spec], reduce_retracing=True)
+            def decode(z):
+                out = dec(z, training=False)
+                return out[0] if isinstance(out, list | tuple) else out
+
+            self._decode_fn = decode
+        return self._decode_fn
+
+    def warm_up(self) -> None:
+        """Trace both compiled calls once so the first hover is fast."""
+        self.decode(np.zeros((1, self.z_dim), np.float32))
+        self.encode(np.zeros((1, *self.recognition.input_shape), np.float32))
+
+    # public operations ----------------------------------------------------------------------------------
+    def encode(
+        self,
+        images01: np.ndarray,
+        batch_size: int = 500,
+        progress: ProgressFn | None = None,
+        cancelled: CancelledFn | None = None,
+    ) -> Encoded:
+        """Encode images in 0..1 (N, H, W, C) in batches; ``progress(fraction, text)`` after each batch."""
+        x = np.asarray(images01, dtype=np.float32)
+        want = tuple(self.recognition.input_shape)
+        if x.shape[1:] != want:
+            raise LatentError(
+                f"The encoder expects images of shape {want}, but the data are {x.shape[1:]}; choose a dataset "
+                "of the right size."
+            )
+        fn = self._encoder_fn()
+        zs, lvs = [], []
+        n = len(x)
+        for start in range(0, n, batch_size):
+            if cancelled is not None and cancelled():
+                from cnnviz_gui.core.compute import JobCancelled
+
+                raise JobCancelled()
+            batch = to_model_range(x[start : start + batch_size], self.convention)
+            outs = fn(batch)
+            zs.append(outs[0].numpy())
+            if len(outs) > 1:
+                lvs.append(outs[1].numpy())
+            if progress is not None:
+                done = min(start + batch_size, n)
+                progress(done / n, f"encoded {done:,} of {n:,}")
+        z = np.concatenate(zs) if zs else np.zeros((0, self.z_dim), np.float32)
+        lv = np.concatenate(lvs) if lvs else None
+        return Encoded(z.astype(np.float32), lv)
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Decode latent points (N, d) in one compiled call; returns images (N, H, W, C) float32."""
+        z = np.atleast_2d(np.asarray(z, dtype=np.float32))
+        if z.shape[1] != self.z_dim:
+            raise LatentError(f"Latent points need {self.z_dim} coordinates, got {z.shape[1]}.")
+        return np.asarray(self._decoder_fn()(z), dtype=np.float32)
+
+    def decode_grid(
+        self, projection: Projection, bounds: tuple[float, float, float, float], n: int
+    ) -> GridResult:
+        """Decode an n x n grid over ``bounds`` = (x0, x1, y0, y1) of the shown plane in one call."""
+        if not 1 <= n <= 30:
+            raise LatentError(f"The grid size must be between 1 and 30, got {n}.")
+        points = grid_points(bounds, n)
+        images = self.decode(projection.inverse(points))
+        from cnnviz_gui.core.figures import image_grid
+
+        mosaic = image_grid(images[..., 0] if images.shape[-1] == 1 else images.mean(-1), ncols=n, pad=0)
+        return GridResult(n, tuple(float(b) for b in bounds), points, images, mosaic, projection.note)
+
+    def interpolate(self, z_a: np.ndarray, z_b: np.ndarray, steps: int) -> Interpolation:
+        """Decode ``steps`` points evenly spaced on the straight line from ``z_a`` to ``z_b`` (both included)."""
+        if steps < 2:
+            raise LatentError("An interpolation needs at least 2 steps.")
+        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+        z_a, z_b = np.asarray(z_a, np.float32).ravel(), np.asarray(z_b, np.float32).ravel()
+        z = (1 - t) * z_a + t * z_b
+        return Interpolation(z, self.decode(z))
+
+
+def grid_points(bounds: tuple[float, float, float, float], n: int) -> np.ndarray:
+    """Centres of an n x n grid over (x0, x1, y0, y1), row by row from the top (largest y) down."""
+    x0, x1, y0, y1 = bounds
+    xs = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
+    ys = y1 - (np.arange(n) + 0.5) * (y1 - y0) / n
+    gx, gy = np.meshgrid(xs, ys)
+    return np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+
+
+@dataclass
+class GridResult:
+    n: int
+    bounds: tuple[float, float, float, float]
+    points: np.ndarray  # (n*n, 2) in the shown plane
+    images: np.ndarray  # (n*n, H, W, C)
+    mosaic: np.ndarray  # (n*H, n*W)
+    note: str = ""
+
+
+@dataclass
+class Interpolation:
+    z: np.ndarray  # (steps, d)
+    images: np.ndarray  # (steps, H, W, C)
+
+
+# -- generation ------------------------------------------------------------------------------------------
+def sample_latent(method: str, n: int, z_data: np.ndarray | None, seed: int = 0, k: int = 5) -> np.ndarray:
+    """Draw ``n`` latent points: from the prior N(0, I), a Gaussian fitted to ``z_data``, or its neighbourhoods.
+
+    "neighbourhood": pick data points at random and move each by Gaussian noise whose scale is its distance to
+    its ``k``-th nearest data neighbour, so the samples stay where the data actually lie.
+    """
+    rng = np.random.default_rng(seed)
+    if method == "prior":
+        if z_data is None:
+            raise LatentError("The prior needs the latent dimension; encode a dataset first.")
+        return rng.standard_normal((n, z_data.shape[1])).astype(np.float32)
+    if z_data is None or len(z_data) < 2:
+        raise LatentError(f"Sampling from '{method}' needs encoded data: encode a dataset first.")
+    z = np.asarray(z_data, np.float64)
+    if method == "fitted":
+        cov = np.atleast_2d(np.cov(z, rowvar=False))
+        return rng.multivariate_normal(
+            z.mean(axis=0), cov, size=n, method="cholesky" if _pd(cov) else "svd"
+        ).astype(np.float32)
+    if method == "neighbourhood":
+        seeds = z[rng.integers(0, len(z), n)]
+        d2 = ((seeds[:, None, :] - z[None, :, :]) ** 2).sum(-1) if n * len(z) <= 2e7 else None
+        if d2 is None:
+            ref = z[rng.choice(len(z), min(len(z), int(2e7 // max(n, 1))), replace=False)]
+            d2 = ((seeds[:, None, :] - ref[None, :, :]) ** 2).sum(-1)
+        kk = min(k, d2.shape[1] - 1)
+        radius = np.sqrt(np.partition(d2, kk, axis=1)[:, kk])  # index 0 is the point itself
+        noise = rng.standard_normal(seeds.shape) * (radius[:, None] / np.sqrt(z.shape[1]))
+        return (seeds + noise).astype(np.float32)
+    raise LatentError(f"Unknown sampling method '{method}'; use one of {SAMPLING_METHODS}.")
+
+
+def _pd(cov: np.ndarray) -> bool:
+    try:
+        np.linalg.cholesky(cov)
+        return True
+    except np.linalg.LinAlgError:
+        return False
+
+
+class Classifier:
+    """A classifier (default: the bundled CNN) with a cached compiled call; inputs are images in 0..1."""
+
+    def __init__(self, model, convention: str = "standardised"):
+        import tensorflow as tf
+
+        self.model, self.convention = model, convention
+        spec = tf.TensorSpec((None, *tuple(int(s) for s in model.inputs[0].shape[1:])), tf.float32)
+        self.input_shape = tuple(spec.shape[1:])
+
+        @tf.function(input_signature=[spec], reduce_retracing=True)
+        def predict(x):
+            return model(x, training=False)
+
+        self._fn = predict
+
+    def predict(self, images01: np.ndarray) -> np.ndarray:
+        x = np.asarray(images01, np.float32)
+        if x.shape[1:] != self.input_shape:
+            raise LatentError(
+                f"The classifier expects images of shape {self.input_shape}; the decoder makes {x.shape[1:]}."
+            )
+        return np.asarray(self._fn(to_model_range(x, self.convention)))
+
+
+_default_classifier: Classifier | None = None
+
+
+def default_classifier() -> Classifier:
+    """The bundled reference CNN (loaded once, on the compute thread)."""
+    global _default_classifier
+    if _default_classifier is None:
+        from cnnviz_gui.core.models import load_keras_model
+        from cnnviz_gui.core.resources import default_model_path
+
+        _default_classifier = Classifier(load_keras_model(default_model_path()), "standardised")
+    return _default_classifier
+
+
+@dataclass
+class GeneratedSet:
+    method: str
+    z: np.ndarray
+    images: np.ndarray
+    predicted: np.ndarray  # class per image
+    confidence: np.ndarray  # top softmax probability per image
+
+    @property
+    def title(self) -> str:
+        return SAMPLING_TITLES.get(self.method, self.method)
+
+    def fraction_confident(self, threshold: float = 0.9) -> float:
+        return float((self.confidence >= threshold).mean()) if len(self.confidence) else 0.0
+
+
+@dataclass
+class GenerationResult:
+    sets: list[GeneratedSet] = field(default_factory=list)
+    bins: np.ndarray = field(default_factory=lambda: np.linspace(0.0, 1.0, 11))
+
+    def histogram(self, method: str) -> np.ndarray:
+        s = next(s for s in self.sets if s.method == method)
+        return np.histogram(s.confidence, bins=self.bins)[0]
+
+    def summary(self) -> str:
+        return "; ".join(
+            f"{s.title}: {s.fraction_confident() * 100:.0f}% classified with confidence ≥ 0.9, mean "
+            f"{s.confidence.mean():.2f}"
+            for s in self.sets
+        )
+
+
+def generate(
+    space: LatentSpace,
+    z_data: np.ndarray,
+    n: int = 64,
+    methods: tuple[str, ...] = SAMPLING_METHODS,
+    classifier: Classifier | None = None,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+) -> GenerationResult:
+    """Sample with each method, decode, and classify the decoded images (confidence = top probability)."""
+    clf = classifier or default_classifier()
+    result = GenerationResult()
+    for i, method in enumerate(methods):
+        z = sample_latent(method, n, z_data, seed=seed + i)
+        images = space.decode(z)
+        probs = clf.predict(images)
+        result.sets.append(GeneratedSet(method, z, images, probs.argmax(1), probs.max(1)))
+        if progress is not None:
+            progress((i + 1) / len(methods), f"sampled {SAMPLING_TITLES.get(method, method)}")
+    return result
+
+
+# -- datasets --------------------------------------------------------------------------------------------
+def dataset_names() -> list[str]:
+    """Dataset names the latent explorer accepts (``mnist-sample`` always)."""
+    from cnnviz_gui.core import datasets
+
+    names = getattr(datasets, "DATASET_NAMES", None) or getattr(datasets, "dataset_names", None)
+    if callable(names):
+        names = names()
+    names = list(names or [])
+    return ["mnist-sample"] + [n for n in names if n != "mnist-sample"]
+
+
+def load_named_dataset(name: str = "mnist-sample"):
+    """Load a dataset by name (the bundled sample, or whatever ``datasets.load_dataset`` knows)."""
+    from cnnviz_gui.core import datasets
+
+    if name in ("mnist-sample", "", None):
+        return datasets.load_bundled_mnist()
+    loader = getattr(datasets, "load_dataset", None)
+    if loader is None:
+        raise LatentError(f"Unknown dataset '{name}'; available: mnist-sample.")
+    return loader(name)
