@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 
 import pyqtgraph as pg
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from cnnviz_gui.core.compute import ComputeThread
 from cnnviz_gui.core.logs import install_crash_handler, setup_logging
+from cnnviz_gui.core.resources import resource_path
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.main_window import MainWindow
 from cnnviz_gui.ui.state import AppState
@@ -35,6 +37,10 @@ def run_app(model_path: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("cnnviz")
     app.setOrganizationName("cnnviz")
+    icon = QIcon()
+    for png in sorted(resource_path("icons").glob("cnnviz-*.png")):
+        icon.addFile(str(png))
+    app.setWindowIcon(icon)
     log_path = setup_logging()
     window = create_main_window()
     install_crash_handler(
