@@ -29,6 +29,10 @@ def _isolated_settings(tmp_path_factory, monkeypatch):
         return
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    # Qt fixes the settings path on first use in a process: wipe what an earlier test left there
+    settings = QSettings("cnnviz", "cnnviz")
+    settings.clear()
+    settings.sync()
 
 
 @pytest.fixture(scope="session")
