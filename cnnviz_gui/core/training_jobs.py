@@ -71,7 +71,8 @@ def run_training(request: TrainingRequest, progress=None, cancelled=None) -> Tra
     request.check()
     if progress is not None:
         progress(0.0, f"loading {request.dataset}", None)
-    ds = subset(load_dataset(request.dataset), request.max_samples, request.seed)
+    full = load_dataset(request.dataset)
+    ds = subset(full, request.max_samples, request.seed)
     if len(ds) < 2:
         raise ValueError(f"{ds.name} has too few samples to train on.")
     n_train = len(ds) if len(ds) < 20 else int(round(0.9 * len(ds)))
@@ -95,7 +96,7 @@ def run_training(request: TrainingRequest, progress=None, cancelled=None) -> Tra
     return TrainingOutcome(
         str(res.path) if res.path is not None else None,
         bool(res.cancelled),
-        ds.name,
+        full.name,
         len(ds),
         res.history,
         test,

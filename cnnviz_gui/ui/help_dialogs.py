@@ -8,7 +8,7 @@ from pathlib import Path
 import pyqtgraph
 import PySide6
 from PySide6.QtCore import Qt, QUrl, qVersion
-from PySide6.QtGui import QAction, QKeySequence, QTextDocument
+from PySide6.QtGui import QAction, QImage, QKeySequence, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -82,13 +82,28 @@ class ShortcutsDialog(QDialog):
         return next((keys for n, keys in self.rows if n == name), None)
 
 
+class GuideBrowser(QTextBrowser):
+    """A text browser that shows screenshots no wider than :attr:`max_image_width` (scaled smoothly)."""
+
+    max_image_width = 820
+
+    def loadResource(self, kind, url):
+        data = super().loadResource(kind, url)
+        if kind != QTextDocument.ResourceType.ImageResource.value or data is None:
+            return data
+        image = data if isinstance(data, QImage) else QImage.fromData(data)
+        if image.isNull() or image.width() <= self.max_image_width:
+            return data
+        return image.scaledToWidth(self.max_image_width, Qt.TransformationMode.SmoothTransformation)
+
+
 class UserGuideDialog(QDialog):
     """``docs/user-guide.md`` rendered with its images (non-modal, so it can stay open beside the app)."""
 
     def __init__(self, parent: QWidget | None = None, path: Path | None = None):
         super().__init__(parent)
         self.setWindowTitle("cnnviz user guide")
-        self.browser = QTextBrowser()
+        self.browser = GuideBrowser()
         self.browser.setOpenExternalLinks(True)
         path = path or user_guide_path()
         if path is not None and path.is_file():

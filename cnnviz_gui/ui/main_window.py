@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
         self.preferences_action.triggered.connect(self.preferences_dialog)
         file_menu.addAction(self.preferences_action)
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         model_menu = bar.addMenu("&Model")

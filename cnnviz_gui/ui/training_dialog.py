@@ -35,6 +35,15 @@ from cnnviz_gui.core.training_jobs import KINDS, TrainingOutcome, TrainingReques
 CURVE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e")
 
 
+def display_path(path: str | Path) -> str:
+    """A path for people: the home folder shortened to ``~``."""
+    path, home = Path(path).expanduser(), Path.home()
+    try:
+        return "~/" + str(path.relative_to(home))
+    except ValueError:
+        return str(path)
+
+
 def format_duration(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
     if seconds >= 3600:
@@ -82,9 +91,11 @@ class TrainingDialog(QDialog):
         self.window = window
         self.setWindowTitle("Train a model")
         self.job = None
+        self._active = False
         self.outcome: TrainingOutcome | None = None
         self.error: str | None = None
         self._started = 0.0
+        self._default_out = ""
         self._build()
         self._on_kind_changed()
 
@@ -190,9 +201,12 @@ class TrainingDialog(QDialog):
             w.setEnabled(kind != "cnn")
         for w in (self.beta_spin, self.beta_label):
             w.setEnabled(kind == "vae")
-        current = self.out_edit.text()
-        if not current or Path(current).stem in {f"cnnviz_{k}" for k in KINDS}:
-            self.out_edit.setText(str(Path.home() / f"cnnviz_{kind}.keras"))
+        if self.out_edit.text() in ("", self._default_out):  # follow the kind until the person edits it
+            self._default_out = f"~/cnnviz_{kind}.keras"
+            self.out_edit.setText(self._default_out)
+        self._reset_curves(kind)
+
+    def _reset_curves(self, kind: str) -> None:
         names = self._curve_names(kind)
         self.loss_plot.reset(names[0])
         self.metric_plot.reset(names[1])
@@ -231,7 +245,10 @@ class TrainingDialog(QDialog):
 
     def _choose_output(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save the trained model as", self.out_edit.text(), "Keras model (*.keras)"
+            self,
+            "Save the trained model as",
+            str(Path(self.out_edit.text()).expanduser()),
+            "Keras model (*.keras)",
         )
         if path:
             self.out_edit.setText(path if path.endswith(".keras") else path + ".keras")
@@ -241,7 +258,7 @@ class TrainingDialog(QDialog):
         return TrainingRequest(
             kind=self.kind_box.currentData(),
             dataset=str(self.dataset_box.currentData()),
-            out=self.out_edit.text().strip(),
+            out=str(Path(self.out_edit.text().strip()).expanduser()),
             epochs=self.epochs_spin.value(),
             latent_dim=self.latent_spin.value(),
             beta=self.beta_spin.value(),
@@ -250,7 +267,7 @@ class TrainingDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self.job is not None
+        return self._active
 
     def start(self) -> None:
         if self.running:
@@ -265,12 +282,14 @@ class TrainingDialog(QDialog):
             return
         self.outcome, self.error = None, None
         self._existed = Path(req.out).exists()
-        self._on_kind_changed()
+        self._out_shown = display_path(req.out)
+        self._reset_curves(req.kind)
         self.progress_bar.setValue(0)
         self.status_label.setText(f"Loading {self.dataset_box.currentText()}…")
         self.eta_label.setText("")
         self._set_running(True)
         self._started = time.monotonic()
+        self._active = True
         self.job = self.window.bridge.submit(
             lambda progress, cancelled: run_training(req, progress, cancelled),
             kind="train",
@@ -280,6 +299,8 @@ class TrainingDialog(QDialog):
             on_progress=self._on_progress,
             on_cancelled=self._on_cancelled,
         )
+        if not self._active:  # a synchronous compute thread (tests) has finished already
+            self.job = None
 
     def stop(self) -> None:
         """Stop after the current batch; the output file stays as it was."""
@@ -305,7 +326,7 @@ class TrainingDialog(QDialog):
         self.beta_spin.setEnabled(kind == "vae")
 
     def _on_progress(self, fraction: float, text: str, payload) -> None:
-        if self.job is None or self.job.cancelled:
+        if not self._active or (self.job is not None and self.job.cancelled):
             return
         self.progress_bar.setValue(int(round(fraction * 1000)))
         self.status_label.setText(text)
@@ -321,6 +342,7 @@ class TrainingDialog(QDialog):
 
     def _on_done(self, outcome: TrainingOutcome) -> None:
         self.job = None
+        self._active = False
         self.outcome = outcome
         self._set_running(False)
         elapsed = format_duration(time.monotonic() - self._started)
@@ -331,18 +353,20 @@ class TrainingDialog(QDialog):
         self.eta_label.setText(f"took {elapsed}")
         self.status_label.setText(
             f"Done: trained on {outcome.n_samples} samples of {outcome.dataset}; {outcome.summary()}. "
-            f"Saved to {outcome.path} and opened."
+            f"Saved to {display_path(outcome.path)} and opened."
         )
         self.window.open_model_file(outcome.path)
 
     def _on_cancelled(self) -> None:
         self.job = None
+        self._active = False
         self._set_running(False)
         kept = "the previous file is kept unchanged" if self._existed else "nothing was saved"
-        self.status_label.setText(f"Stopped: {kept} ({self.out_edit.text()}).")
+        self.status_label.setText(f"Stopped: {kept} ({self._out_shown}).")
 
     def _on_error(self, err: JobError) -> None:
         self.job = None
+        self._active = False
         self._set_running(False)
         self.error = err.message
         self._finish_with_message(err.message)
