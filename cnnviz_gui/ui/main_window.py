@@ -261,10 +261,11 @@ class MainWindow(QMainWindow):
         if path:
             self.open_model_file(path)
 
-    def open_model_file(self, path: str, allow_unsafe: bool = False, then=None) -> None:
+    def open_model_file(self, path: str, allow_unsafe: bool = False, then=None, otherwise=None) -> None:
         """Open a model on the compute thread; on refusal explain it and keep the current model.
 
-        ``then(loaded)`` runs after the model is open (a session restores its selection with it)."""
+        ``then(loaded)`` runs after the model is open (a session restores its selection with it);
+        ``otherwise()`` after the person was told why it could not be opened."""
         path = str(path)
         self._open_started = time.monotonic()
         self.job_label.setText(f"Opening {Path(path).name}…")
@@ -278,7 +279,7 @@ class MainWindow(QMainWindow):
             kind="open",
             label=f"Opening {Path(path).name}",
             on_result=lambda loaded: self._on_model_opened(path, loaded, then),
-            on_error=lambda err: self._on_open_failed(path, err, allow_unsafe, then),
+            on_error=lambda err: self._on_open_failed(path, err, allow_unsafe, then, otherwise),
         )
 
     def _on_model_opened(self, path: str, loaded: LoadedModel, then=None) -> None:
@@ -290,17 +291,16 @@ class MainWindow(QMainWindow):
         if then is not None:
             then(loaded)
 
-    def _on_open_failed(self, path: str, err: JobError, was_unsafe: bool, then=None) -> None:
+    def _on_open_failed(self, path: str, err: JobError, was_unsafe: bool, then=None, otherwise=None) -> None:
         exc = err.exception
         if isinstance(exc, ModelLoadError) and exc.needs_consent and not was_unsafe:
             if self.ask_consent(self, exc):
-                self.open_model_file(path, allow_unsafe=True, then=then)
+                self.open_model_file(path, allow_unsafe=True, then=then, otherwise=otherwise)
                 return
             self.show_message(
                 "Model not opened", f"{Path(path).name} was not opened; nothing from it was run."
             )
-            return
-        if isinstance(exc, ModelLoadError):
+        elif isinstance(exc, ModelLoadError):
             details = ""
             if exc.summary is not None and exc.summary.layers:
                 details = (
@@ -309,6 +309,8 @@ class MainWindow(QMainWindow):
             self.show_message("Cannot open model", exc.message, details)
         else:
             self.show_message("Cannot open model", err.message, err.details)
+        if otherwise is not None:
+            otherwise()
 
     def show_message(self, title: str, text: str, details: str = "") -> None:
         """Tell the person something went wrong; the app and the open model stay as they were."""

@@ -132,7 +132,7 @@ class SessionManager(QObject):
             session = load_session(path)
         except SessionError as err:
             self.window.show_message("Cannot open session", err.message)
-            if err.set_aside is not None:
+            if err.set_aside is not None or not Path(path).exists():
                 self._forget(Path(path))
             return False
         if remember:
@@ -159,7 +159,16 @@ class SessionManager(QObject):
             model = None
         if not model:
             model = str(default_model_path())
-        self.window.open_model_file(model, then=lambda loaded: self._apply_rest(session, source, notes))
+        self.window.open_model_file(
+            model,
+            then=lambda loaded: self._apply_rest(session, source, notes),
+            otherwise=self._open_default_if_none,
+        )
+
+    def _open_default_if_none(self) -> None:
+        """The session's model was refused (or consent declined): never leave the window without a model."""
+        if self.window.state.loaded is None:
+            self.window.open_model_file(str(default_model_path()))
 
     def _apply_rest(self, session: Session, source: str, notes: list[str]) -> None:
         state, info = self.window.state, self.window.state.info

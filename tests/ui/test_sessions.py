@@ -189,3 +189,16 @@ def test_preferences_dialog_edits_and_dark_theme_applies(new_window, qtbot):
     assert QApplication.instance().palette().window().color().lightness() < 100
     w.set_preferences(Preferences())
     assert QApplication.instance().palette().window().color().lightness() > 150
+
+
+def test_refused_session_model_falls_back_to_the_default(new_window, default_model_path, bad_models):
+    w = new_window()
+    w.ask_consent = lambda parent, err: False  # the person declines to run the file's code
+    w.open_model_file(str(default_model_path))
+    session = w.sessions.collect()
+    session.model_path = str(bad_models["lambda_keras"])
+    w2 = new_window()
+    w2.ask_consent = lambda parent, err: False
+    w2.sessions.apply(session, "unsafe.cnnviz.json")
+    assert w2.messages[0][0] == "Model not opened" and not bad_models["marker"].exists()
+    assert w2.state.info is not None and w2.state.info.name == "mnist_cnn"
