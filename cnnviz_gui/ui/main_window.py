@@ -22,6 +22,7 @@ from cnnviz_gui.core import figures
 from cnnviz_gui.core.compute import JobError, configure_tensorflow, library_versions
 from cnnviz_gui.core.models import MODEL_SUFFIXES, LoadedModel, ModelLoadError, open_model
 from cnnviz_gui.core.resources import default_model_path
+from cnnviz_gui.core.session import SESSION_SUFFIX
 from cnnviz_gui.ui import dialogs
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.help_dialogs import AboutDialog, ShortcutsDialog, UserGuideDialog
@@ -238,7 +239,7 @@ class MainWindow(QMainWindow):
             self.show_message("Settings reset", self.settings_problem)
         if model_path is None and self._should_restore_last() and self.sessions.restore_last():
             return
-        self.open_model_file(model_path or str(default_model_path()))
+        self.open_path(model_path or str(default_model_path()))
 
     def _should_restore_last(self) -> bool:
         from cnnviz_gui.core.session import last_session_path
@@ -365,7 +366,8 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event) -> None:
         path = self._dropped_path(event)
-        if path and (Path(path).suffix.lower() in MODEL_SUFFIXES or Path(path).is_dir()):
+        suffix_ok = path and (Path(path).suffix.lower() in MODEL_SUFFIXES or path.endswith(SESSION_SUFFIX))
+        if path and (suffix_ok or Path(path).is_dir()):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -374,6 +376,13 @@ class MainWindow(QMainWindow):
         path = self._dropped_path(event)
         if path:
             event.acceptProposedAction()
+            self.open_path(path)
+
+    def open_path(self, path: str) -> None:
+        """Open a session file (``*.cnnviz.json``) or a model."""
+        if str(path).endswith(SESSION_SUFFIX):
+            self.sessions.open(path)
+        else:
             self.open_model_file(path)
 
     # -- export -----------------------------------------------------------------------------------------

@@ -202,3 +202,28 @@ def test_refused_session_model_falls_back_to_the_default(new_window, default_mod
     w2.sessions.apply(session, "unsafe.cnnviz.json")
     assert w2.messages[0][0] == "Model not opened" and not bad_models["marker"].exists()
     assert w2.state.info is not None and w2.state.info.name == "mnist_cnn"
+
+
+def test_start_with_a_session_file_and_drop_one(new_window, default_model_path, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    w = new_window()
+    w.open_model_file(str(default_model_path))
+    w.state.select_maps("Conv2D_3", [120])
+    path = w.sessions.save(tmp_path / "map120")
+    w2 = new_window()
+    w2.start(str(path))  # cnnviz map120.cnnviz.json
+    assert w2.state.layer == "Conv2D_3" and w2.state.maps == [120]
+    w2.state.select_layer("Conv2D_1")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    drop = QDropEvent(
+        QPointF(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    w2.dropEvent(drop)
+    assert w2.state.layer == "Conv2D_3" and w2.state.maps == [120]
