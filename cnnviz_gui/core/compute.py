@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -234,10 +236,12 @@ def configure_tensorflow(device: str = "auto", threads: int = 0) -> str:
     N > 0 limits the operations to N threads (also only before initialisation). Settings that came too late
     are noted in :func:`tensorflow_settings` (``needs_restart``). Returns the device name ("CPU" or "GPU: …").
     """
-    import tensorflow as tf
-
     if device not in DEVICES:
         raise ValueError(f"unknown device {device!r}; expected one of {DEVICES}")
+    if device == "cpu" and "tensorflow" not in sys.modules:
+        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # CUDA is then never initialised at all
+    import tensorflow as tf
+
     late: list[str] = []
     gpus = tf.config.list_physical_devices("GPU")
     if device == "cpu" and gpus:
