@@ -491,6 +491,10 @@ class MainWindow(QMainWindow):
     def training_dialog(self):
         from cnnviz_gui.ui.training_dialog import TrainingDialog
 
+        current = self._dialogs.get("training")
+        if current is not None and (current.isVisible() or current.running):
+            current.show()  # one training at a time: a second click shows the running one
+            return current
         return self._show_dialog("training", TrainingDialog(self))
 
     def closeEvent(self, event) -> None:

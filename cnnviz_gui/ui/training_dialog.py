@@ -180,7 +180,7 @@ class TrainingDialog(QDialog):
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
         close_button = QPushButton("Close")
-        close_button.clicked.connect(self.close)
+        close_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.eta_label, 1)
         buttons.addWidget(self.start_button)
@@ -374,6 +374,7 @@ class TrainingDialog(QDialog):
     def _finish_with_message(self, text: str) -> None:
         self.status_label.setText(f"Not trained: {text}")
 
-    def closeEvent(self, event) -> None:
+    def reject(self) -> None:
+        """Close (Esc, the window's close button, Close): a running training stops; the file is kept."""
         self.stop()
-        super().closeEvent(event)
+        super().reject()

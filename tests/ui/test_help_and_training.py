@@ -117,7 +117,8 @@ def test_stop_keeps_the_previous_file(new_window, tmp_path, qtbot):
         dialog.start()
         assert dialog.running and not dialog.start_button.isEnabled()
         qtbot.waitUntil(lambda: dialog.progress_bar.value() > 0, timeout=60_000)
-        dialog.stop()
+        assert w.training_dialog() is dialog  # Model > Train… again shows the running training
+        dialog.reject()  # closing the dialog (Esc / Close) stops the training
         qtbot.waitUntil(lambda: not dialog.running, timeout=20_000)
         assert "previous file is kept" in dialog.status_label.text()
         assert out.read_bytes() == b"the last good model"
