@@ -19,27 +19,26 @@ from PySide6.QtWidgets import (
 
 from cnnviz_gui import __version__
 from cnnviz_gui.core import figures
-from cnnviz_gui.core.compute import JobError, configure_tensorflow, library_versions
+from cnnviz_gui.core.compute import JobError, configure_tensorflow
 from cnnviz_gui.core.models import MODEL_SUFFIXES, LoadedModel, ModelLoadError, open_model
 from cnnviz_gui.core.resources import default_model_path
 from cnnviz_gui.core.session import SESSION_SUFFIX
 from cnnviz_gui.ui import dialogs
 from cnnviz_gui.ui.bridge import ComputeBridge
-from cnnviz_gui.ui.help_dialogs import AboutDialog, ShortcutsDialog, UserGuideDialog
 from cnnviz_gui.ui.layer_tree import LayerTree
 from cnnviz_gui.ui.model_panel import ModelPanel
-from cnnviz_gui.ui.preferences_dialog import PreferencesDialog, apply_theme
 from cnnviz_gui.ui.session import SessionManager
 from cnnviz_gui.ui.settings import Preferences, open_settings
 from cnnviz_gui.ui.state import AppState
 from cnnviz_gui.ui.summary_view import SummaryView
+from cnnviz_gui.ui.window_dialogs import WindowDialogs
 
 MAX_RECENT = 10
 MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5);;All files (*)"
 EXPORT_FILTER = "PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf);;Raw arrays (*.npz)"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowDialogs, QMainWindow):
     """The application window. Views are added as central tabs with :meth:`add_view`."""
 
     def __init__(self, state: AppState, bridge: ComputeBridge, settings: QSettings | None = None):
@@ -438,64 +437,6 @@ class MainWindow(QMainWindow):
 
     def _on_job_failed(self, label: str, err: JobError) -> None:
         self.show_message(f"{label} failed", err.message, err.details)
-
-    # -- dialogs ------------------------------------------------------------------------------------------
-    def _show_dialog(self, key: str, dialog: QWidget) -> QWidget:
-        """Show a non-modal dialog (kept in ``_dialogs`` so tests and a second click find it)."""
-        old = self._dialogs.get(key)
-        if old is not None:
-            old.close()
-        self._dialogs[key] = dialog
-        dialog.show()
-        return dialog
-
-    def _about(self) -> AboutDialog:
-        dialog = AboutDialog(self, self.device)
-        self._show_dialog("about", dialog)
-        self.bridge.submit(
-            lambda progress, cancelled: library_versions(),
-            label="Reading versions",
-            on_result=lambda v: dialog.set_versions({**v, "Device": self.device or v["Device"]}),
-            on_error=lambda err: dialog.set_versions({"TensorFlow": f"not available ({err.message})"}),
-        )
-        return dialog
-
-    def shortcuts_dialog(self) -> ShortcutsDialog:
-        extra = [("Layers tree: select several maps", "Ctrl+click / Shift+click")]
-        return self._show_dialog("shortcuts", ShortcutsDialog(self.menuBar(), self, extra))
-
-    def user_guide(self) -> UserGuideDialog:
-        return self._show_dialog("guide", UserGuideDialog(self))
-
-    def preferences_dialog(self) -> PreferencesDialog:
-        import os
-
-        dialog = PreferencesDialog(self.preferences, self, os.cpu_count())
-        dialog.accepted.connect(lambda: self.set_preferences(dialog.preferences(), dialog.needs_restart()))
-        return self._show_dialog("preferences", dialog)
-
-    def set_preferences(self, prefs: Preferences, needs_restart: bool = False) -> None:
-        """Store and apply preferences; device and thread changes are applied at the next start."""
-        self.preferences = prefs
-        prefs.save(self.settings)
-        apply_theme(prefs.theme)
-        for i in range(self.tabs.count()):
-            view = self.tabs.widget(i)
-            if hasattr(view, "apply_preferences"):
-                view.apply_preferences(prefs)
-        if needs_restart:
-            self.statusBar().showMessage(
-                "Device and thread settings take effect when cnnviz restarts.", 10000
-            )
-
-    def training_dialog(self):
-        from cnnviz_gui.ui.training_dialog import TrainingDialog
-
-        current = self._dialogs.get("training")
-        if current is not None and (current.isVisible() or current.running):
-            current.show()  # one training at a time: a second click shows the running one
-            return current
-        return self._show_dialog("training", TrainingDialog(self))
 
     def closeEvent(self, event) -> None:
         self.sessions.save_last()
