@@ -151,6 +151,31 @@ def _decode_input(d: Any) -> tuple[np.ndarray | None, str]:
     return image, str(d.get("label", ""))
 
 
+RESOURCE_PREFIX = "resource:"
+
+
+def portable_model_path(path: str | None) -> str | None:
+    """A bundled model is stored as ``resource:models/NAME`` so the session survives a new installation."""
+    if not path:
+        return path
+    from cnnviz_gui.core.resources import resources_dir
+
+    try:
+        rel = Path(path).resolve().relative_to(resources_dir().resolve())
+    except (ValueError, OSError, FileNotFoundError):
+        return str(path)
+    return RESOURCE_PREFIX + rel.as_posix()
+
+
+def resolve_model_path(stored: str | None) -> str | None:
+    """The file a stored model path means on this installation (see :func:`portable_model_path`)."""
+    if stored and stored.startswith(RESOURCE_PREFIX):
+        from cnnviz_gui.core.resources import resource_path
+
+        return str(resource_path(*stored[len(RESOURCE_PREFIX) :].split("/")))
+    return stored
+
+
 # -- files ---------------------------------------------------------------------------------------------
 def session_path(path: str | os.PathLike) -> Path:
     """``path`` with the ``.cnnviz.json`` ending added when it has none."""

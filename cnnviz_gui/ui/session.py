@@ -23,6 +23,8 @@ from cnnviz_gui.core.session import (
     SessionError,
     last_session_path,
     load_session,
+    portable_model_path,
+    resolve_model_path,
     save_session,
     session_path,
 )
@@ -77,7 +79,7 @@ class SessionManager(QObject):
                     log.exception("session_state of %s failed", view.title)
         current = self.window.tabs.currentWidget()
         return Session(
-            model_path=state.info.path if state.info is not None else None,
+            model_path=portable_model_path(state.info.path) if state.info is not None else None,
             convention=state.convention,
             layer=state.layer,
             maps=list(state.maps),
@@ -153,7 +155,7 @@ class SessionManager(QObject):
         notes: list[str] = []
         if session.input_image is not None:
             self.window.state.set_input(session.input_image, session.input_label)
-        model = session.model_path
+        model = resolve_model_path(session.model_path)
         if model and not Path(model).exists():
             notes.append(f"The model file {model} no longer exists; the default model was opened instead.")
             model = None

@@ -133,3 +133,14 @@ def test_training_request_checks_and_subset():
     assert len(small) == 300 and small.x.shape[1:] == (28, 28, 1)
     assert len(set(small.y.tolist())) == 10  # a random draw, not the first 300 of one class
     assert subset(ds, 0) is ds
+
+
+def test_bundled_models_are_stored_relative_to_the_installation(default_model_path, tmp_path):
+    from cnnviz_gui.core.session import portable_model_path, resolve_model_path
+
+    stored = portable_model_path(str(default_model_path))
+    assert stored == "resource:models/mnist_cnn.keras"
+    assert resolve_model_path(stored) == str(default_model_path)
+    own = tmp_path / "mine.keras"
+    assert portable_model_path(str(own)) == str(own) and resolve_model_path(str(own)) == str(own)
+    assert portable_model_path(None) is None
