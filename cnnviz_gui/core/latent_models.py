@@ -50,7 +50,8 @@ class Recognition:
         outs = ""
         if self.kind == "vae":
             outs = f"; the encoder gives {', '.join(self.encoder_outputs)}, points are '{self.encoder_outputs[self.mean_index]}'"
-        return f"Recognised a {kind} with a {self.z_dim}-D latent space: {src}{outs}."
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"Recognised {article} {kind} with a {self.z_dim}-D latent space: {src}{outs}."
 
 
 @dataclass
