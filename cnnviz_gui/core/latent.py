@@ -388,3 +388,12 @@ def data_bounds(points: np.ndarray, margin: float = 0.08) -> tuple[float, float,
     span = np.maximum(hi - lo, 1e-3)
     lo, hi = lo - margin * span, hi + margin * span
     return (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+
+
+def bundled_autoencoder_path(kind: str = "vae"):
+    """The bundled 2-D MNIST autoencoder (``"ae"``) or VAE (``"vae"``)."""
+    from cnnviz_gui.core.resources import resource_path
+
+    if kind not in ("ae", "vae"):
+        raise ValueError(f"kind must be 'ae' or 'vae', got {kind!r}")
+    return resource_path("models", f"mnist_{kind}.keras")
