@@ -397,3 +397,33 @@ def bundled_autoencoder_path(kind: str = "vae"):
     if kind not in ("ae", "vae"):
         raise ValueError(f"kind must be 'ae' or 'vae', got {kind!r}")
     return resource_path("models", f"mnist_{kind}.keras")
+
+
+def model_candidates(model) -> tuple[list[str], list[str]]:
+    """(nested sub-model names, top-level layers with vector outputs): what a person can pick from."""
+    from cnnviz_gui.core.latent_models import _submodels
+
+    try:
+        subs = [m.name for m in _submodels(model)]
+        return subs, bottleneck_candidates(model)
+    except Exception:  # an odd graph: offer nothing rather than fail
+        return [], []
+
+
+def input_convention(model) -> str:
+    """The value range an autoencoder's encoder expects: 0..255 behind a rescaling layer, else 0..1."""
+    from cnnviz_gui.core.preprocess import guess_convention
+
+    return "0..255" if guess_convention(model).convention == "0..255" else "0..1"
+
+
+def open_space(
+    model, encoder=None, decoder=None, bottleneck=None, decoder_model=None, warm_up: bool = True
+) -> LatentSpace:
+    """Recognise ``model`` as asked (see :func:`recognise`) and return a warmed-up :class:`LatentSpace`."""
+    space = LatentSpace(
+        recognise(model, encoder, decoder, bottleneck, decoder_model), input_convention(model)
+    )
+    if warm_up:
+        space.warm_up()
+    return space

@@ -17,6 +17,7 @@ from cnnviz_gui.core.preprocess import to_model_range
 
 ProgressFn = Callable[..., None]
 SAMPLING_METHODS = ("prior", "fitted", "neighbourhood")
+EMPTY_FACTOR = 3.0  # a sample farther than this many typical spacings from all data lies "off the data"
 SAMPLING_TITLES = {
     "prior": "prior N(0, I)",
     "fitted": "Gaussian fitted to the data",
@@ -110,6 +111,7 @@ class GeneratedSet:
     images: np.ndarray
     predicted: np.ndarray  # class per image
     confidence: np.ndarray  # top softmax probability per image
+    gap: np.ndarray | None = None  # distance to the nearest encoded point / the data's typical spacing
 
     @property
     def title(self) -> str:
@@ -117,6 +119,10 @@ class GeneratedSet:
 
     def fraction_confident(self, threshold: float = 0.9) -> float:
         return float((self.confidence >= threshold).mean()) if len(self.confidence) else 0.0
+
+    def fraction_off_data(self, factor: float = EMPTY_FACTOR) -> float:
+        """Share of samples farther from every encoded point than ``factor`` x the data's typical spacing."""
+        return float((self.gap > factor).mean()) if self.gap is not None and len(self.gap) else 0.0
 
 
 @dataclass
@@ -130,10 +136,35 @@ class GenerationResult:
 
     def summary(self) -> str:
         return "; ".join(
-            f"{s.title}: {s.fraction_confident() * 100:.0f}% classified with confidence ≥ 0.9, mean "
-            f"{s.confidence.mean():.2f}"
+            f"{s.title}: {s.fraction_confident() * 100:.0f}% classified with confidence ≥ 0.9 (mean "
+            f"{s.confidence.mean():.2f}), {s.fraction_off_data() * 100:.0f}% off the data"
             for s in self.sets
         )
+
+
+def nearest_distances(q: np.ndarray, ref: np.ndarray, exclude_self: bool = False) -> np.ndarray:
+    """Distance from each point of ``q`` to its nearest point of ``ref`` (chunked, NumPy only)."""
+    q, ref = np.asarray(q, np.float32), np.asarray(ref, np.float32)
+    out = np.empty(len(q), np.float32)
+    ref_sq = (ref**2).sum(1)
+    for start in range(0, len(q), 512):
+        qq = q[start : start + 512]
+        d2 = np.maximum((qq**2).sum(1)[:, None] - 2 * qq @ ref.T + ref_sq[None, :], 0)
+        if exclude_self:
+            d2 = np.partition(d2, 1, axis=1)[:, 1]
+        else:
+            d2 = d2.min(1)
+        out[start : start + 512] = np.sqrt(d2)
+    return out
+
+
+def data_gaps(samples: np.ndarray, z_data: np.ndarray, seed: int = 0) -> np.ndarray:
+    """How far each sample lies from the encoded data, in units of the data's typical spacing (the median
+    distance from a data point to its nearest neighbour). Values far above 1 mean an empty region."""
+    rng = np.random.default_rng(seed)
+    probe = z_data[rng.choice(len(z_data), min(1000, len(z_data)), replace=False)]
+    spacing = float(np.median(nearest_distances(probe, z_data, exclude_self=True)))
+    return nearest_distances(samples, z_data) / max(spacing, 1e-9)
 
 
 def generate(
@@ -152,7 +183,8 @@ def generate(
         z = sample_latent(method, n, z_data, seed=seed + i)
         images = space.decode(z)
         probs = clf.predict(images)
-        result.sets.append(GeneratedSet(method, z, images, probs.argmax(1), probs.max(1)))
+        gap = data_gaps(z, z_data, seed)
+        result.sets.append(GeneratedSet(method, z, images, probs.argmax(1), probs.max(1), gap))
         if progress is not None:
             progress((i + 1) / len(methods), f"sampled {SAMPLING_TITLES.get(method, method)}")
     return result

@@ -125,6 +125,12 @@ def _describe(encoder, decoder, how: str, model=None, bottleneck: str = "", name
             f"'{decoder.name}' cannot be the decoder: a decoder takes one latent vector, but it takes {shape}."
         )
     z_dim = _shape(decoder.inputs[0])[1]
+    out_shape = _shape(decoder.outputs[0])[1:]
+    if len(out_shape) not in (2, 3):
+        raise LatentError(
+            f"'{decoder.name}' does not make images: it gives {out_shape}, so there is nothing to decode "
+            "and show. An autoencoder's decoder ends in an image shaped like the input."
+        )
     enc_outs = encoder.outputs
     out_names = _output_names(encoder)
     if len(encoder.inputs) != 1:

@@ -24,6 +24,7 @@ from cnnviz_gui.core.models import MODEL_SUFFIXES, LoadedModel, ModelLoadError, 
 from cnnviz_gui.core.resources import default_model_path
 from cnnviz_gui.ui import dialogs
 from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.latent_panel import LatentPanel
 from cnnviz_gui.ui.layer_tree import LayerTree
 from cnnviz_gui.ui.model_panel import ModelPanel
 from cnnviz_gui.ui.state import AppState
@@ -67,6 +68,9 @@ class MainWindow(QMainWindow):
         self.layers_dock = self._add_dock("Layers", self.layer_tree, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.summary_view = SummaryView(state, bridge)
         self.add_view(self.summary_view)
+        self.latent_panel = LatentPanel(state, bridge)
+        self.add_view(self.latent_panel)
+        self.latent_panel.open_model_requested.connect(self.open_model_file)
 
         self.resizeDocks([self.model_dock, self.layers_dock], [300, 480], Qt.Orientation.Vertical)
         self.resizeDocks([self.model_dock], [420], Qt.Orientation.Horizontal)

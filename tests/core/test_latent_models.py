@@ -153,6 +153,6 @@ def test_classifier_is_not_an_autoencoder(default_loaded):
         recognise(default_loaded.model)
     msg = info.value.message
     assert "maps an image to 10 numbers" in msg and "decoder" in msg
-    # but the person can still pick a bottleneck: the CNN splits at its dense layer
-    rec = recognise(default_loaded.model, bottleneck="Flatten")
-    assert rec.recognition.z_dim == 1152
+    # splitting it at a bottleneck gives a "decoder" that makes class scores, not images
+    with pytest.raises(LatentError, match=r"does not make images: it gives \(10,\)"):
+        recognise(default_loaded.model, bottleneck="Flatten")
