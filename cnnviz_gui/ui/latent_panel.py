@@ -38,6 +38,8 @@ NOT_AN_AE = (
     "MNIST autoencoder or VAE), pick the bottleneck layer where this model should be split, or open an "
     "encoder file and a decoder file."
 )
+JOB_KINDS = ("latent-encode", "latent-project", "latent-input", "latent-decode", "latent-grid", "latent-interp",
+             "latent-generate")  # fmt: skip
 EXPORT_PARTS = ("scatter", "manifold grid", "interpolation strip", "generation")
 
 
@@ -258,6 +260,8 @@ class LatentPanel(QWidget):
             self.recognise(files=(enc, dec))
 
     def _reset(self) -> None:
+        for kind in JOB_KINDS:  # results for the previous encoder/decoder are never delivered
+            self.bridge.compute.cancel_kind(kind)
         self.space = self.recognition = None
         self.z = self.labels = self.stats = self.projection = self.shown = self.input_z = None
         self.pinned, self.ab = None, {}
@@ -292,7 +296,11 @@ class LatentPanel(QWidget):
             self.progress.setVisible(False)
             self.stats_text.setPlainText(f"Encoding failed: {err.message}")
 
-        self.bridge.submit(job, kind="latent-encode", label="Encoding the dataset", on_result=self._on_encoded,
+        def on_result(result):
+            if space is self.space:
+                self._on_encoded(result)
+
+        self.bridge.submit(job, kind="latent-encode", label="Encoding the dataset", on_result=on_result,
                            on_error=on_error, on_progress=self._on_progress)  # fmt: skip
 
     def _on_progress(self, fraction, text="", payload=None) -> None:

@@ -32,7 +32,8 @@ def _levels(a: np.ndarray) -> tuple[float, float]:
 
 
 def subset_indices(labels: np.ndarray | None, n: int, max_shown: int | None, seed: int = 0) -> np.ndarray:
-    """Indices of the points to draw: all, or a random subset of ``max_shown`` keeping class proportions."""
+    """Indices of the points to draw: all, or a uniform random subset of ``max_shown`` (so each class keeps its
+    share on average); the same seed gives the same subset, so redraws do not flicker."""
     if max_shown is None or n <= max_shown:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, max_shown, replace=False))
