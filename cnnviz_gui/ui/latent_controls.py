@@ -6,16 +6,23 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from cnnviz_gui.ui.latent_widgets import DEFAULT_MAX_SHOWN
 
 PROJECTION_LABELS = {"axes": "latent axes", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+
+
+def _compact(*boxes: QComboBox, chars: int = 8) -> None:
+    """Let combo boxes shrink to a few characters so the rows fit beside the docks."""
+    for box in boxes:
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(chars)
 
 
 class CorrectionBar(QWidget):
@@ -39,22 +46,25 @@ class CorrectionBar(QWidget):
         )
         self.use_submodels = QPushButton("Use sub-models")
         self.split = QPushButton("Split here")
-        self.files = QPushButton("Open encoder + decoder files…")
+        self.files = QPushButton("Encoder + decoder files…")
+        self.files.setToolTip("Open an encoder model file and a decoder model file")
         self.default_ae, self.default_vae = QPushButton("Open default AE"), QPushButton("Open default VAE")
         self.default_ae.setToolTip("Open the bundled MNIST autoencoder (2-D latent space)")
         self.default_vae.setToolTip("Open the bundled MNIST variational autoencoder (2-D latent space)")
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(self.message, 0, 0, 1, 9)
-        grid.addWidget(self.default_ae, 0, 9)
-        grid.addWidget(self.default_vae, 0, 10)
-        row = [QLabel("Encoder"), self.encoder_box, QLabel("Decoder"), self.decoder_box, self.use_submodels,
-               QLabel("or bottleneck"), self.bottleneck_box, self.split, self.files]  # fmt: skip
-        for i, w in enumerate(row):
-            grid.addWidget(w, 1, i)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-        grid.setColumnStretch(6, 1)
+        _compact(self.encoder_box, self.decoder_box, self.bottleneck_box)
+        top = QHBoxLayout()
+        top.addWidget(self.message, 1)
+        top.addWidget(self.default_ae)
+        top.addWidget(self.default_vae)
+        row = QHBoxLayout()
+        for w in (QLabel("Encoder"), self.encoder_box, QLabel("Decoder"), self.decoder_box, self.use_submodels,
+                  QLabel("or bottleneck"), self.bottleneck_box, self.split, self.files):  # fmt: skip
+            row.addWidget(w)
+        row.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(top)
+        lay.addLayout(row)
         self.default_ae.clicked.connect(lambda: self.default_requested.emit("ae"))
         self.default_vae.clicked.connect(lambda: self.default_requested.emit("vae"))
         self.use_submodels.clicked.connect(
@@ -100,15 +110,16 @@ class ExploreControls(QWidget):
         self.projection_box.setToolTip("How a latent space of more than 2 dimensions is shown in 2-D")
         self.x_box, self.y_box = QComboBox(), QComboBox()
         self.points_box = QComboBox()
-        self.points_box.addItems([f"draw {DEFAULT_MAX_SHOWN // 1000}k points at most", "draw all points"])
+        self.points_box.addItems([f"≤ {DEFAULT_MAX_SHOWN // 1000}k points", "all points"])
         self.points_box.setToolTip("Many points: a random subset keeps pan and zoom smooth")
-        self.hover_box = QCheckBox("decode on hover")
+        self.hover_box = QCheckBox("hover decodes")
         self.hover_box.setChecked(True)
         self.export_box = QComboBox()
         self.export_box.addItems(list(export_parts))
         self.export_box.setToolTip("What File > Export… saves from this tab")
         self._methods: list[str] = []
         self._z_dim = 2
+        _compact(self.dataset_box, self.projection_box, self.export_box, self.points_box)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         for w in (QLabel("Dataset"), self.dataset_box, self.encode_button, QLabel("Projection"),

@@ -154,15 +154,16 @@ class LatentPanel(QWidget):
 
     def _interpolation_tab(self) -> QWidget:
         w = QWidget()
-        self.a_index, self.b_index = QSpinBox(maximum=10**7), QSpinBox(maximum=10**7, value=1)
+        self.a_index, self.b_index = QSpinBox(maximum=99999), QSpinBox(maximum=99999, value=1)
         self.steps = QSpinBox(minimum=2, maximum=30, value=10)
-        a_pin, b_pin = QPushButton("A = pinned point"), QPushButton("B = pinned point")
+        a_pin, b_pin = QPushButton("A = pinned"), QPushButton("B = pinned")
         a_pin.setToolTip("Click the scatter to pin a point, then use it as A")
         a_pin.clicked.connect(lambda: self.set_endpoint("A", self._pinned_z()))
         b_pin.clicked.connect(lambda: self.set_endpoint("B", self._pinned_z()))
-        a_sample, b_sample = QPushButton("A = sample #"), QPushButton("B = sample #")
+        a_sample, b_sample = QPushButton("A = sample"), QPushButton("B = sample")
         a_sample.clicked.connect(lambda: self.set_endpoint("A", self._sample_z(self.a_index.value())))
         b_sample.clicked.connect(lambda: self.set_endpoint("B", self._sample_z(self.b_index.value())))
+        a_sample.setToolTip("Use the encoded dataset sample with this index as A")
         self.interp_button = QPushButton("Interpolate A → B")
         self.interp_button.clicked.connect(lambda: self.interpolate())
         self.strip = ImageTile("pick A and B (pinned points or samples), then interpolate")
@@ -239,8 +240,10 @@ class LatentPanel(QWidget):
         self.correction.set_candidates(subs, bottlenecks)
         if space is None:
             self._show_status(NOT_AN_AE.format(reason=error))
+            self.scatter.set_message("No latent space: see the message above")
             return
         self.space, self.recognition = space, space.recognition
+        self.controls.encode_button.setEnabled(True)
         rec = self.recognition
         self.correction.set_current(rec)
         self._show_status(rec.message + f" Inputs in {space.convention}.")
@@ -263,6 +266,7 @@ class LatentPanel(QWidget):
         for kind in JOB_KINDS:  # results for the previous encoder/decoder are never delivered
             self.bridge.compute.cancel_kind(kind)
         self.space = self.recognition = None
+        self.controls.encode_button.setEnabled(False)
         self.z = self.labels = self.stats = self.projection = self.shown = self.input_z = None
         self.pinned, self.ab = None, {}
         self.grid = self.interpolation = self.generation = None

@@ -55,7 +55,7 @@ class LatentScatter(pg.PlotWidget):
         self.plotItem.showGrid(x=True, y=True, alpha=0.25)
         self.plotItem.setMenuEnabled(False)
         self.legend = self.plotItem.addLegend(
-            offset=(-10, 10), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 200)
+            offset=(-10, 10), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 110)
         )
         self.class_items: list[pg.ScatterPlotItem] = []
         self.input_marker = pg.ScatterPlotItem(
