@@ -370,7 +370,7 @@ class LatentPanel(QWidget):
     def encode_input(self) -> None:
         """Encode the app's current input (dataset browser, drawing) and mark it on the scatter."""
         space, image = self.space, self.state.input_image
-        if space is None or image is None or self.projection is None:
+        if space is None or image is None:
             return
         shape = space.recognition.input_shape
 
@@ -385,7 +385,8 @@ class LatentPanel(QWidget):
 
     def _on_input_encoded(self, z) -> None:
         self.input_z = np.asarray(z, np.float32)
-        self._draw_markers()
+        if self.projection is not None:  # otherwise drawn once the projection arrives
+            self._draw_markers()
 
     def input_point(self) -> tuple[float, float] | None:
         if self.input_z is None or self.projection is None:

@@ -238,20 +238,20 @@ class GenerationView(pg.GraphicsLayoutWidget):
             "Generate to sample from the prior, a fitted Gaussian and the data's neighbourhoods", color="k"
         )
 
-    def set_result(self, result, class_names: list[str] | None = None, n_show: int = 16) -> None:
+    def set_result(self, result, class_names: list[str] | None = None, n_show: int = 12) -> None:
         self.clear()
         self.columns = []
         names = list(class_names or [str(i) for i in range(10)])
         top = max(int(result.histogram(s.method).max()) for s in result.sets) if result.sets else 1
         for col, s in enumerate(result.sets):
             self.addLabel(
-                f"<b>{s.title}</b>: {s.fraction_confident() * 100:.0f}% confident ≥ 0.9, "
+                f"<b>{s.title}</b><br>{s.fraction_confident() * 100:.0f}% confident ≥ 0.9 · "
                 f"{s.fraction_off_data() * 100:.0f}% off the data",
                 row=0, col=col, color="k", size="9pt",
             )  # fmt: skip
             vb = self.addViewBox(row=1, col=col, lockAspect=True, invertY=True, enableMouse=False)
             imgs = _gray(s.images[:n_show])
-            ncols = 8
+            ncols = 6
             item = pg.ImageItem(
                 np.ascontiguousarray(image_grid(imgs, ncols=ncols, pad=2, fill=1.0)), axisOrder="row-major",
                 levels=(0, 1),

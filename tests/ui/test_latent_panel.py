@@ -175,3 +175,28 @@ def test_main_window_has_the_latent_tab_and_exports_it(qtbot, tmp_path, vae_load
     written = window.export_active_view(str(tmp_path / "latent.png"))
     assert written is not None and written.stat().st_size > 20000
     window.bridge.shutdown()
+
+
+def test_threaded_compute_marks_an_input_set_before_the_model(qtbot, vae_loaded):
+    """With the real compute thread: the input chosen before the VAE opens is marked once encoding ends."""
+    from cnnviz_gui.ui.app import configure_pyqtgraph
+    from cnnviz_gui.ui.bridge import ComputeBridge
+    from cnnviz_gui.ui.latent_panel import LatentPanel
+    from cnnviz_gui.ui.state import AppState
+
+    configure_pyqtgraph()
+    state, bridge = AppState(), ComputeBridge(ComputeThread())
+    view = LatentPanel(state, bridge)
+    qtbot.addWidget(view)
+    try:
+        state.set_input(load_bundled_mnist().x[9], "sample 9")
+        state.set_model(vae_loaded)
+        qtbot.waitUntil(
+            lambda: len(view.scatter.input_marker.data) == 1 and view.shown is not None, timeout=30000
+        )
+        marker = view.scatter.input_marker.data[0]
+        assert (marker["x"], marker["y"]) == pytest.approx(tuple(view.z[9]), abs=1e-4)
+        view.scatter.hovered.emit(0.0, -1.0)
+        qtbot.waitUntil(lambda: view.decoded_tile.array is not None, timeout=10000)
+    finally:
+        bridge.shutdown()
