@@ -227,8 +227,8 @@ class ManifoldPlot(pg.PlotWidget):
 
 
 class GenerationView(pg.GraphicsLayoutWidget):
-    """One column per sampling method: decoded samples labelled with the class the default CNN predicts,
-    and the histogram of the CNN's confidence over all samples."""
+    """One block per sampling method, side by side: decoded samples labelled with the class the default CNN
+    predicts, and the histogram of the CNN's confidence (number of samples per bin) over all samples."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -247,11 +247,11 @@ class GenerationView(pg.GraphicsLayoutWidget):
             self.addLabel(
                 f"<b>{s.title}</b><br>{s.fraction_confident() * 100:.0f}% confident ≥ 0.9 · "
                 f"{s.fraction_off_data() * 100:.0f}% off the data",
-                row=0, col=col, color="k", size="9pt",
+                row=0, col=2 * col, colspan=2, color="k", size="9pt",
             )  # fmt: skip
-            vb = self.addViewBox(row=1, col=col, lockAspect=True, invertY=True, enableMouse=False)
+            vb = self.addViewBox(row=1, col=2 * col, lockAspect=True, invertY=True, enableMouse=False)
             imgs = _gray(s.images[:n_show])
-            ncols = 6
+            ncols = 4
             item = pg.ImageItem(
                 np.ascontiguousarray(image_grid(imgs, ncols=ncols, pad=2, fill=1.0)), axisOrder="row-major",
                 levels=(0, 1),
@@ -264,7 +264,7 @@ class GenerationView(pg.GraphicsLayoutWidget):
                 label = pg.TextItem(names[k] if k < len(names) else str(k), color="#ff5a5f", anchor=(0, 0))
                 label.setPos(c * w, r * h)
                 vb.addItem(label)
-            plot = self.addPlot(row=2, col=col)
+            plot = self.addPlot(row=1, col=2 * col + 1)
             bins = result.bins
             plot.addItem(
                 pg.BarGraphItem(
@@ -280,8 +280,6 @@ class GenerationView(pg.GraphicsLayoutWidget):
             plot.setMouseEnabled(False, False)
             plot.setMenuEnabled(False)
             plot.hideButtons()
-            plot.setLabel("bottom", "default CNN confidence")
-            plot.setLabel("left", "samples")
+            plot.setLabel("bottom", "CNN confidence")
+            plot.getAxis("left").setWidth(28)
             self.columns.append((vb, item, plot))
-        self.ci.layout.setRowStretchFactor(1, 2)
-        self.ci.layout.setRowStretchFactor(2, 3)
