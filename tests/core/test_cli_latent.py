@@ -47,3 +47,10 @@ def test_latent_refusals(tmp_path, capsys, default_model_path):
         err = capsys.readouterr().err
         assert err.startswith("cnnviz: ") and expected in err and "Traceback" not in err, (argv, err)
     assert not (tmp_path / "a.png").exists()
+
+
+def test_train_refuses_bad_autoencoder_options(capsys):
+    assert main(["train", "vae", "--latent-dim", "0"]) == 2
+    assert "--latent-dim must be at least 1" in capsys.readouterr().err
+    assert main(["train", "ae", "--beta", "-1"]) == 2
+    assert "--beta must not be negative" in capsys.readouterr().err

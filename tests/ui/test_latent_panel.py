@@ -200,3 +200,36 @@ def test_threaded_compute_marks_an_input_set_before_the_model(qtbot, vae_loaded)
         qtbot.waitUntil(lambda: view.decoded_tile.array is not None, timeout=10000)
     finally:
         bridge.shutdown()
+
+
+def test_many_points_are_drawn_as_a_subset_unless_all_are_asked(qtbot):
+    from cnnviz_gui.ui.latent_widgets import DEFAULT_MAX_SHOWN, LatentScatter
+
+    scatter = LatentScatter()
+    qtbot.addWidget(scatter)
+    rng = np.random.default_rng(0)
+    pts, labels = rng.standard_normal((70000, 2)).astype(np.float32), rng.integers(0, 10, 70000)
+    scatter.set_points(pts, labels, max_shown=DEFAULT_MAX_SHOWN)
+    assert scatter.n_shown == DEFAULT_MAX_SHOWN
+    drawn = np.concatenate([np.stack([item.data["x"], item.data["y"]], 1) for item in scatter.class_items])
+    assert (
+        len(drawn) == DEFAULT_MAX_SHOWN
+        and len({tuple(p) for p in drawn[:500]} - {tuple(p) for p in pts}) == 0
+    )
+    counts = np.array([len(item.data) for item in scatter.class_items])
+    assert counts.min() > 0.8 * DEFAULT_MAX_SHOWN / 10  # each class keeps about its share
+    scatter.set_points(pts, labels, max_shown=None)
+    assert scatter.n_shown == 70000
+
+
+def test_a_dataset_that_fails_leaves_the_tab_usable(panel, vae_loaded, tmp_path):
+    panel.state.set_model(vae_loaded)
+    z_before = panel.z
+    panel.encode(str(tmp_path / "missing.npz"))
+    assert (
+        "Encoding failed" in panel.stats_text.toPlainText()
+        and "missing.npz" in panel.stats_text.toPlainText()
+    )
+    assert panel.z is z_before and not panel.progress.isVisible()
+    panel.scatter.clicked.emit(0.0, -1.0)
+    assert panel.decoded_tile.array is not None
