@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz_gui.core.activations import Activations, forward, maps_of
 from cnnviz_gui.ui.bridge import ComputeBridge
-from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid, TileLabels, colormap, lookup_table
+from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid, TileLabels, colormap, lookup_table, nice_levels
 from cnnviz_gui.ui.state import AppState
 
 TOP_BRUSH = pg.mkBrush("#ff9f1c")
@@ -138,11 +138,12 @@ class LargeMap(pg.GraphicsLayoutWidget):
             self._title = "click a map to see it large"
             self.plot.setTitle(self._title)
             return
-        lo, hi = float(m.min()), float(m.max())
-        hi = hi if hi > lo else lo + 1e-6
-        self.image.setLookupTable(lookup_table(cmap))
+        lo, hi = nice_levels(float(m.min()), float(m.max()))
+        if cmap != self._cmap:
+            self._cmap = cmap
+            self.image.setLookupTable(lookup_table(cmap))
+            self.colorbar.setColorMap(colormap(cmap))
         self.image.setImage(m, autoLevels=False, levels=(lo, hi))
-        self.colorbar.setColorMap(colormap(cmap))
         self.colorbar.setLevels((lo, hi))
         h, w = m.shape
         items = [(c, r, f"{m[r, c]:.2g}") for r in range(h) for c in range(w)] if h * w <= 256 else []
@@ -156,12 +157,15 @@ class LargeMap(pg.GraphicsLayoutWidget):
 
     _title = ""
     _shape: tuple = ()
+    _cmap = ""
 
 
 class ActivationView(QWidget):
     """Central tab: maps of the selected layer, dense unit values, class probabilities; live."""
 
     title = "Activations"
+    #: the view shows new activations (after every forward pass that reached the screen)
+    rendered = Signal()
 
     def __init__(self, state: AppState, bridge: ComputeBridge, parent=None):
         super().__init__(parent)
@@ -276,7 +280,10 @@ class ActivationView(QWidget):
         self._requested_at = time.perf_counter()
 
         def job(progress, cancelled):
-            return forward(loaded, image, convention)
+            t = time.perf_counter()
+            acts = forward(loaded, image, convention)
+            self.last_forward_ms = (time.perf_counter() - t) * 1000
+            return acts
 
         self.bridge.submit(
             job,
@@ -342,7 +349,7 @@ class ActivationView(QWidget):
             n, h, w = maps.shape
             silent = int((maps.reshape(n, -1).max(axis=1) <= 0).sum())
             self._set_text(self.layer_label, f"{layer} — {n} maps of {h}x{w}")
-            lo, hi = self.grid.levels if not self.per_map else (float(maps.min()), float(maps.max()))
+            lo, hi = float(maps.min()), float(maps.max())
             self._set_text(
                 self.status, f"range {lo:.3g} … {hi:.3g}; {silent} of {n} maps silent for this input"
             )
@@ -350,9 +357,11 @@ class ActivationView(QWidget):
             self._show_large(sel[0] if len(sel) == 1 else self.large.index)
         self.render_count += 1
         self.last_render_ms = (time.perf_counter() - t) * 1000
+        self.rendered.emit()
 
     render_count = 0
     last_render_ms = 0.0
+    last_forward_ms = 0.0
 
     def _render_units(self, layer: str, out: np.ndarray, info) -> None:
         self.units.set_values(out, self.cmap)

@@ -32,8 +32,9 @@ class DrawingCanvas(QWidget):
         self.setFixedSize(size, size)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip("Draw a digit with the mouse or a pen (light ink on black, as in MNIST)")
-        self.image = QImage(size, size, QImage.Format.Format_Grayscale8)
-        self.image.fill(0)
+        # RGB32 is the raster engine's native format: painting and blitting it need no conversion
+        self.image = QImage(size, size, QImage.Format.Format_RGB32)
+        self.image.fill(QColor(0, 0, 0))
         self.brush = float(round(size * 0.065))
         self.eraser = False
         self._undo: list[QImage] = []
@@ -56,18 +57,16 @@ class DrawingCanvas(QWidget):
         """The drawing as (H, W) float32 in 0..1 (ink is 1)."""
         img = self.image
         buf = np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes())
-        a = buf.reshape(img.height(), img.bytesPerLine())[:, : img.width()]
+        a = buf.reshape(img.height(), img.bytesPerLine() // 4, 4)[: img.height(), : img.width(), 1]
         return a.astype(np.float32) * (1.0 / 255.0)
 
     def is_empty(self) -> bool:
-        img = self.image
-        buf = np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes())
-        return not buf.any()
+        return not self.ink().any()
 
     def clear(self) -> None:
         """Erase everything (undoable)."""
         self._push_undo()
-        self.image.fill(0)
+        self.image.fill(QColor(0, 0, 0))
         self.update()
         self.ink_changed.emit()
 
@@ -93,7 +92,7 @@ class DrawingCanvas(QWidget):
             self.image.size(),
             Qt.AspectRatioMode.IgnoreAspectRatio,
             Qt.TransformationMode.SmoothTransformation,
-        ).convertToFormat(QImage.Format.Format_Grayscale8)
+        ).convertToFormat(QImage.Format.Format_RGB32)
         self.update()
         self.ink_changed.emit()
 

@@ -315,11 +315,20 @@ class MainWindow(QMainWindow):
 
     # -- status -------------------------------------------------------------------------------------
     def _on_compute_status(self, text: str) -> None:
+        # a job is shown as busy only when it still runs 150 ms later: live forward passes (a few ms each)
+        # would otherwise make the status bar flicker and re-layout on every stroke
+        self._busy_text = text
         if text:
-            self.job_label.setText(text + "…")
-            self.progress.setVisible(True)
+            QTimer.singleShot(150, self._show_busy)
         else:
             self._update_idle_label()
+
+    _busy_text = ""
+
+    def _show_busy(self) -> None:
+        if self._busy_text and self.bridge.compute.busy:
+            self.job_label.setText(self._busy_text + "…")
+            self.progress.setVisible(True)
 
     def _update_idle_label(self) -> None:
         if self.bridge.compute.busy:

@@ -18,15 +18,45 @@ _LUTS: dict[str, np.ndarray] = {}
 def lookup_table(name: str) -> np.ndarray:
     """A uint8 (256, 4) lookup table for a matplotlib colour map name (cached)."""
     if name not in _LUTS:
-        cmap = pg.colormap.getFromMatplotlib(name)
-        if cmap is None:
-            raise ValueError(f"unknown colour map '{name}'")
-        _LUTS[name] = cmap.getLookupTable(0.0, 1.0, 256, alpha=True)
+        _LUTS[name] = colormap(name).getLookupTable(0.0, 1.0, 256, alpha=True)
     return _LUTS[name]
 
 
+_CMAPS: dict[str, pg.ColorMap] = {}
+
+
 def colormap(name: str) -> pg.ColorMap:
-    return pg.colormap.getFromMatplotlib(name)
+    """A pyqtgraph ColorMap for a matplotlib colour map name (cached: building one costs milliseconds)."""
+    if name not in _CMAPS:
+        cmap = pg.colormap.getFromMatplotlib(name)
+        if cmap is None:
+            raise ValueError(f"unknown colour map '{name}'")
+        _CMAPS[name] = cmap
+    return _CMAPS[name]
+
+
+_NICE = np.array([1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0])
+
+
+def nice_ceil(x: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 (times a power of ten) at or above ``x`` (0 for
+    ``x <= 0``)."""
+    if not np.isfinite(x) or x <= 0:
+        return 0.0
+    scale = 10.0 ** np.floor(np.log10(x))
+    return float(_NICE[np.searchsorted(_NICE, x / scale - 1e-9)] * scale)
+
+
+def nice_levels(lo: float, hi: float) -> tuple[float, float]:
+    """Levels that contain (lo, hi), rounded outwards to round numbers.
+
+    While a person draws, the colour scale (and its colour bar) then stays put instead of jumping with every
+    stroke, and the colour bar's axis is not rebuilt each time."""
+    nlo = -nice_ceil(-lo) if lo < 0 else 0.0 if lo >= 0 and lo < 0.5 * hi else lo
+    nhi = nice_ceil(hi) if hi > 0 else -nice_ceil(-hi) * 0.5 if hi < 0 else 0.0
+    if nhi <= nlo:
+        nhi = nlo + max(abs(nlo) * 1e-3, 1e-6)
+    return float(nlo), float(nhi)
 
 
 class TileLabels(pg.GraphicsObject):
@@ -140,6 +170,8 @@ class MapGrid(QWidget):
 
     # -- content --------------------------------------------------------------------------------------
     def set_colormap(self, name: str) -> None:
+        if name == self.cmap and self.image.lut is not None:
+            return
         self.cmap = name
         self.image.setLookupTable(lookup_table(name))
         if self.colorbar is not None:
@@ -174,7 +206,7 @@ class MapGrid(QWidget):
             shown = maps
             if levels is None:
                 finite = maps[np.isfinite(maps)] if np.isnan(maps).any() else maps
-                levels = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+                levels = nice_levels(float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
             lv = levels
             if lv[1] <= lv[0]:
                 lv = (lv[0], lv[0] + 1e-6)

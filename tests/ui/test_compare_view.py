@@ -54,7 +54,8 @@ def test_pinned_inputs_share_levels_row_by_row(window):
     assert tiles.shape == (4 * 3 * 32, 11, 11) and view.grid.ncols == 32
     np.testing.assert_allclose(tiles[96 + 40], expected[1][..., 40], rtol=1e-4, atol=1e-5)
     assert np.isnan(tiles[64:96]).all()
-    assert view.grid.levels == pytest.approx((expected.min(), expected.max()), rel=1e-4)
+    lo, hi = view.grid.levels  # one scale for every row
+    assert lo <= expected.min() and expected.max() <= hi <= 1.25 * expected.max()
     assert "4 pinned inputs" in view.rows_title.text()
     # another layer: rows follow without a new forward pass
     w.state.select_layer("Conv2D_1")
