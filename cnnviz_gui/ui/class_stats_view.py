@@ -43,15 +43,15 @@ class ClassStatsPlot(QWidget):
         )
         self.colorbar.setImageItem(self.heat)
         self.glw.addItem(self.colorbar, row=0, col=1)
-        self.diff_plot = self.glw.addPlot(row=1, col=0)
+        self.diff_plot = self.glw.addPlot(row=1, col=0, colspan=2)
         self.diff_plot.setMenuEnabled(False)
         self.diff_plot.hideButtons()
         self.diff_plot.setLabel("bottom", "map")
         self.diff_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.diff_plot.setXLink(self.heat_plot)
         self.diff_plot.addLine(y=0, pen=pg.mkPen("#888"))
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.85, brushes=[])
         self.diff_plot.addItem(self.bars)
+        self.glw.ci.layout.setColumnMinimumWidth(1, 64)  # room for the colour bar's tick labels
         self.glw.ci.layout.setRowStretchFactor(0, 3)
         self.glw.ci.layout.setRowStretchFactor(1, 2)
         self.readout = QLabel(
@@ -92,9 +92,7 @@ class ClassStatsPlot(QWidget):
         self.heat_plot.getAxis("left").setTicks(
             [[(c + 0.5, name) for c, name in enumerate(stats.class_names)], []]
         )
-        self.heat_plot.setTitle(
-            f"{stats.layer}: mean activation per map and class (x: silent for that class)", size="10pt"
-        )
+        self.heat_plot.setTitle(f"{stats.layer}: mean activation per map and class (x: silent)", size="10pt")
         self.heat_plot.setRange(xRange=(0, means.shape[1]), yRange=(0, means.shape[0]), padding=0.01)
         self.set_difference(classes or self._classes)
 
@@ -114,13 +112,13 @@ class ClassStatsPlot(QWidget):
         names = stats.class_names
         best = ", ".join(str(int(m)) for m in d.order[:6])
         self.diff_plot.setTitle(
-            f"mean '{names[a]}' − mean '{names[b]}' (red: stronger for '{names[a]}'); "
-            f"most separating maps: {best}",
+            f"'{names[a]}' − '{names[b]}' (red: stronger for '{names[a]}'); most separating maps: {best}",
             size="10pt",
         )
         self.diff_plot.setLabel("left", f"{names[a]} − {names[b]}")
         lo, hi = float(min(d.diff.min(), 0)), float(max(d.diff.max(), 0))
         self.diff_plot.setYRange(lo, hi if hi > lo else lo + 1e-6, padding=0.05)
+        self.diff_plot.setXRange(0, len(d.diff), padding=0.01)
 
     # -- mouse ------------------------------------------------------------------------------------------
     def _cell(self, pos) -> tuple[int, int] | None:

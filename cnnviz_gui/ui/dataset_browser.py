@@ -28,7 +28,8 @@ from cnnviz_gui.ui.image_widgets import ImagePreview, thumbnail
 from cnnviz_gui.ui.state import AppState
 
 STRIP_PAGE = 40
-OPEN_FILE = "__open__"
+OPEN_FILE = "__open_file__"
+OPEN_FOLDER = "__open_folder__"
 
 
 class DatasetBrowser(QWidget):
@@ -52,7 +53,8 @@ class DatasetBrowser(QWidget):
         self.source_box.setToolTip("Where the samples come from")
         for key, label in dataset_sources():
             self.source_box.addItem(label, key)
-        self.source_box.addItem("Open IDX / .npz / image folder…", OPEN_FILE)
+        self.source_box.addItem("Open a dataset file (IDX, .npz)…", OPEN_FILE)
+        self.source_box.addItem("Open an image folder (one sub-folder per class)…", OPEN_FOLDER)
         self.class_box = QComboBox()
         self.class_box.setToolTip("Show only the samples of one class")
         self.spin = QSpinBox()
@@ -78,7 +80,8 @@ class DatasetBrowser(QWidget):
         self.strip.setFlow(QListWidget.Flow.LeftToRight)
         self.strip.setWrapping(False)
         self.strip.setIconSize(QSize(40, 40))
-        self.strip.setFixedHeight(66)
+        self.strip.setFixedHeight(72)
+        self.strip.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.strip.setMovement(QListWidget.Movement.Static)
         self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.strip.setToolTip("Samples of the chosen class; click one to use it")
@@ -126,7 +129,7 @@ class DatasetBrowser(QWidget):
         self.message.setVisible(False)
         i = self.source_box.findData(key)
         if i < 0:
-            self.source_box.insertItem(self.source_box.count() - 1, ds.name, key)
+            self.source_box.insertItem(self.source_box.findData(OPEN_FILE), ds.name, key)
             i = self.source_box.findData(key)
         self.source_box.setCurrentIndex(i)
         self.class_box.blockSignals(True)
@@ -170,8 +173,8 @@ class DatasetBrowser(QWidget):
 
     def _on_source_activated(self, i: int) -> None:
         key = self.source_box.itemData(i)
-        if key == OPEN_FILE:
-            path = self._ask_path()
+        if key in (OPEN_FILE, OPEN_FOLDER):
+            path = self._ask_path(folder=key == OPEN_FOLDER)
             if not path:
                 i = self.source_box.findData(self._source_key)
                 self.source_box.setCurrentIndex(max(i, 0))
@@ -180,16 +183,13 @@ class DatasetBrowser(QWidget):
         if key != self._source_key:
             self.load_source(key)
 
-    def _ask_path(self) -> str:
+    def _ask_path(self, folder: bool) -> str:
+        if folder:
+            return QFileDialog.getExistingDirectory(self, "Open an image folder (one sub-folder per class)")
         path, _ = QFileDialog.getOpenFileName(
-            self,
-            "Open a dataset (cancel to choose an image folder)",
-            "",
-            "Datasets (*.npz *.gz *idx*-ubyte *idx*);;All files (*)",
+            self, "Open a dataset", "", "Datasets (*.npz *.gz *idx*-ubyte *idx*);;All files (*)"
         )
-        if path:
-            return path
-        return QFileDialog.getExistingDirectory(self, "Open an image folder (one sub-folder per class)")
+        return path
 
     # -- browsing ------------------------------------------------------------------------------------------
     @property
