@@ -27,7 +27,7 @@ from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.image_widgets import ImagePreview, thumbnail
 from cnnviz_gui.ui.state import AppState
 
-STRIP_PAGE = 40
+STRIP_PAGE = 80
 OPEN_FILE = "__open_file__"
 OPEN_FOLDER = "__open_folder__"
 
@@ -68,7 +68,7 @@ class DatasetBrowser(QWidget):
         self.random_button.setToolTip("A random sample (of the chosen class)")
         for b in (self.prev_button, self.next_button):
             b.setFixedWidth(32)
-        self.preview = ImagePreview(84, caption="the chosen sample")
+        self.preview = ImagePreview(112, caption="the chosen sample")
         self.info_label = QLabel("")
         self.info_label.setWordWrap(True)
         self.message = QLabel("")
@@ -78,13 +78,14 @@ class DatasetBrowser(QWidget):
         self.strip = QListWidget()
         self.strip.setViewMode(QListWidget.ViewMode.IconMode)
         self.strip.setFlow(QListWidget.Flow.LeftToRight)
-        self.strip.setWrapping(False)
+        self.strip.setWrapping(True)
+        self.strip.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.strip.setIconSize(QSize(40, 40))
-        self.strip.setFixedHeight(72)
-        self.strip.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.strip.setGridSize(QSize(46, 46))
+        self.strip.setMinimumHeight(100)
         self.strip.setMovement(QListWidget.Movement.Static)
-        self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.strip.setToolTip("Samples of the chosen class; click one to use it")
+        self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.strip.setToolTip("Samples of the chosen class, 80 at a time; click one to use it")
 
         row1 = QHBoxLayout()
         row1.addWidget(QLabel("Source"))
@@ -104,9 +105,8 @@ class DatasetBrowser(QWidget):
         lay.addLayout(row1)
         lay.addWidget(self.message)
         lay.addLayout(row2)
-        lay.addWidget(self.strip)
         lay.addLayout(row3)
-        lay.addStretch(1)
+        lay.addWidget(self.strip, 1)
 
         self.source_box.activated.connect(self._on_source_activated)
         self.class_box.currentIndexChanged.connect(self._on_class_changed)

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from cnnviz_gui.core.preprocess import (
     CONVENTIONS,
     ImageInputError,
+    digit_from_image,
     digit_from_ink,
     guess_convention,
     image_to_input,
@@ -51,7 +53,7 @@ class DrawPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.canvas = DrawingCanvas(size=224)
+        self.canvas = DrawingCanvas()
         self.preview = ImagePreview(84, caption="the 28x28 digit the model sees")
         self.digit = np.zeros((28, 28), np.float32)
         self.last_convert_ms = 0.0
@@ -122,7 +124,13 @@ class ImageFilePanel(QWidget):
         self.invert_box.setToolTip(
             "MNIST digits are light on black: a dark digit on white paper is inverted for 1-channel models"
         )
-        self.path_label = QLabel("PNG, JPEG or BMP; it is resized to the model's input.")
+        self.mnist_box = QCheckBox("Centre like MNIST (crop to the ink, 20x20 box, centre of mass)")
+        self.mnist_box.setChecked(True)
+        self.mnist_box.setToolTip(
+            "For 28x28 grey models: treat the picture as one digit and prepare it the way MNIST digits were "
+            "made. Off: the whole picture is resized to the model's input."
+        )
+        self.path_label = QLabel("PNG, JPEG or BMP; it is converted to the model's input size and channels.")
         self.path_label.setWordWrap(True)
         self.preview = ImagePreview(112, caption="the image as the model sees it")
         self.path: str | None = None
@@ -132,6 +140,7 @@ class ImageFilePanel(QWidget):
         row.addWidget(self.open_button)
         row.addWidget(self.invert_box, 1)
         lay.addLayout(row)
+        lay.addWidget(self.mnist_box)
         lay.addWidget(self.path_label)
         lay.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addStretch(1)
@@ -182,11 +191,23 @@ class InputPanel(QWidget):
         self.draw.canvas.ink_changed.connect(self._on_ink_changed)
         self.image_panel.open_button.clicked.connect(self._open_image_dialog)
         self.image_panel.invert_box.currentIndexChanged.connect(self._reload_image)
+        self.image_panel.mnist_box.toggled.connect(self._reload_image)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         self.convention_box.currentIndexChanged.connect(self._on_convention_chosen)
         state.model_changed.connect(self._on_model_changed)
         state.input_changed.connect(lambda image, label: self.current_label.setText(f"Input: {label}"))
         state.convention_changed.connect(self._show_convention)
         self._show_convention(state.convention)
+
+    def _on_tab_changed(self, *_) -> None:
+        """The visible page's input becomes the current input again (a drawing, a sample, an image)."""
+        page = self.tabs.currentWidget()
+        if page is self.draw and not self.draw.canvas.is_empty():
+            self._on_ink_changed()
+        elif page is self.browser and self.browser.dataset is not None:
+            self.browser.select(self.browser.index)
+        elif page is self.image_panel:
+            self._reload_image()
 
     # -- dataset ----------------------------------------------------------------------------------------
     def select_sample(self, index: int) -> None:
@@ -224,8 +245,12 @@ class InputPanel(QWidget):
     def load_image(self, path: str) -> bool:
         """Use an image file as input; a file that cannot be used is explained below the button."""
         panel = self.image_panel
+        shape = self._input_image_shape()
         try:
-            image = image_to_input(path, self._input_image_shape(), invert=panel.invert)
+            if shape == (28, 28, 1) and panel.mnist_box.isChecked():
+                image = digit_from_image(path, invert=panel.invert)
+            else:
+                image = image_to_input(path, shape, invert=panel.invert)
         except ImageInputError as err:
             panel.path_label.setText(f"<span style='color:#b00020'>{err.message}</span>")
             return False

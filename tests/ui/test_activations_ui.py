@@ -12,6 +12,7 @@ from cnnviz_gui.core.compute import ComputeThread
 from cnnviz_gui.core.preprocess import digit_from_ink
 from cnnviz_gui.ui.app import configure_pyqtgraph
 from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.dataset_browser import STRIP_PAGE
 from cnnviz_gui.ui.main_window import MainWindow
 from cnnviz_gui.ui.state import AppState
 
@@ -93,6 +94,12 @@ def test_drawing_updates_the_model_view_and_the_prediction(cnn_window, qtbot):
     assert canvas.is_empty() and preview.array.max() == 0
     panel.draw.undo_button.click()
     np.testing.assert_allclose(preview.array, one, atol=1e-6)
+    # the visible page's input is the current input: back to the dataset, then to the drawing again
+    panel.tabs.setCurrentWidget(panel.browser)
+    assert "sample #0" in w.state.input_label
+    panel.tabs.setCurrentWidget(panel.draw)
+    assert w.state.input_label == "a drawing"
+    np.testing.assert_allclose(w.state.input_image[..., 0], one, atol=1e-6)
 
 
 def test_eraser_and_brush_size(cnn_window, qtbot):
@@ -128,7 +135,7 @@ def test_dataset_browser_class_filter_step_random_and_strip(cnn_window, qtbot):
         browser.random_button.click()
         assert ds.y[browser.index] == 4
     browser.select(int(fours[0]))
-    assert browser.strip.count() == 40  # a page of the class's thumbnails
+    assert browser.strip.count() == STRIP_PAGE  # a page of the class thumbnails
     item = browser.strip.item(3)
     assert int(item.data(Qt.ItemDataRole.UserRole)) == fours[3]
     browser.strip.itemClicked.emit(item)
