@@ -239,7 +239,10 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "func", None) is None:
             build_parser().print_help()
             return 0
-        return args.func(args)
+        from cnnviz_gui.core.native_logs import native_stderr_silenced
+
+        with native_stderr_silenced():
+            return args.func(args)
     args, _qt_args = _gui_parser().parse_known_args(argv)
     from cnnviz_gui.ui.app import run_app
 
