@@ -76,7 +76,7 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(520, 560)
+        self.resize(560, min(900, 90 + 30 * len(rows)))  # every row visible without scrolling
 
     def shortcut_of(self, name: str) -> str | None:
         return next((keys for n, keys in self.rows if n == name), None)
