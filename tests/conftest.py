@@ -130,6 +130,44 @@ def bad_models(tmp_path_factory, default_model_path) -> dict[str, Path]:
             dst.writestr(item.filename, content)
     files["os_system"] = d / "os_system.keras"
 
+    def rewritten(name: str, mutate=None, raw: bytes | None = None) -> Path:
+        """A copy of the default model whose config.json is mutated (or replaced by ``raw`` bytes)."""
+        config = json.loads(src.read("config.json"))
+        if mutate is not None:
+            mutate(config)
+        with zipfile.ZipFile(d / name, "w") as dst:
+            for item in src.infolist():
+                content = src.read(item)
+                if item.filename == "config.json":
+                    content = raw if raw is not None else json.dumps(config).encode()
+                dst.writestr(item.filename, content)
+        return d / name
+
+    def dense_1(config) -> dict:
+        return next(layer for layer in config["config"]["layers"] if layer["name"] == "Dense_1")
+
+    files["invalid_config"] = rewritten("invalid_config.keras", raw=b'{"class_name": "Functional", "con')
+    files["config_not_model"] = rewritten("config_not_model.keras", raw=b'{"hello": [1, 2, 3]}')
+    # builtins.eval named as a registered function, and os.system named as a layer whose config is a
+    # shell command that would create the marker if Keras ever called it
+    files["builtins_eval"] = rewritten(
+        "builtins_eval.keras",
+        lambda c: dense_1(c)["config"].update(
+            activation={
+                "module": "builtins",
+                "class_name": "function",
+                "config": "eval",
+                "registered_name": "builtins.eval",
+            }
+        ),
+    )
+    files["os_system_layer"] = rewritten(
+        "os_system_layer.keras",
+        lambda c: dense_1(c).update(
+            module="os", class_name="system", registered_name="os.system", config=f"touch {marker}"
+        ),
+    )
+
     # a Lambda nested inside a sub-model
     x = keras.Input((28, 28, 1))
     inner = keras.Model(x, keras.layers.Lambda(payload, name="inner_lambda")(x), name="inner")
@@ -162,28 +200,84 @@ def bad_models(tmp_path_factory, default_model_path) -> dict[str, Path]:
     mlp.save(d / "mlp.keras")
     files["mlp"] = d / "mlp.keras"
 
+    # an image model without any conv layer (opens; nothing to show as maps)
+    x = keras.Input((28, 28, 1))
+    dense = keras.layers.Dense(10, name="dense_only")(keras.layers.Flatten(name="flat")(x))
+    keras.Model(x, dense, name="no_conv").save(d / "no_conv.keras")
+    files["no_conv"] = d / "no_conv.keras"
+
     if marker.exists():
         marker.unlink()
     return files
 
 
 @pytest.fixture(autouse=True)
-def _no_dangling_threads():
-    """Fail a test that leaves a compute (or any cnnviz) thread running, as napari does for QThreads."""
+def _no_dangling_threads(monkeypatch):
+    """Fail a test that leaves a cnnviz Python thread or any QThread running (as napari does).
+
+    Python threads are compared by name (``cnnviz-*``: the compute thread, the watchdog). Every ``QThread``
+    started during the test is remembered (``QThread.start`` is wrapped) and must have finished; the global
+    ``QThreadPool`` must be idle.
+    """
+    import sys
     import threading
+    import time
+    import weakref
+
+    qthreads: list = []
+    if "PySide6.QtCore" in sys.modules:  # only UI tests load Qt; core tests stay Qt-free
+        from PySide6.QtCore import QThread
+
+        original = QThread.start
+
+        def start(self, *args, **kwargs):
+            qthreads.append(weakref.ref(self))
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(QThread, "start", start)
 
     before = set(threading.enumerate())
     yield
-    import time
 
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        left = [
-            t
+    def left_running() -> list[str]:
+        names = [
+            t.name
             for t in threading.enumerate()
             if t not in before and t.name.startswith("cnnviz") and t.is_alive()
         ]
-        if not left:
-            return
+        for ref in qthreads:
+            thread = ref()
+            try:
+                if thread is not None and thread.isRunning():
+                    names.append(f"QThread {thread.objectName() or type(thread).__name__}")
+            except RuntimeError:  # the C++ object is gone: it is not running
+                pass
+        if "PySide6.QtCore" in sys.modules:
+            from PySide6.QtCore import QThreadPool
+
+            if QThreadPool.globalInstance().activeThreadCount():
+                names.append("QThreadPool worker")
+        return names
+
+    deadline = time.monotonic() + 2.0
+    while (left := left_running()) and time.monotonic() < deadline:
         time.sleep(0.02)
-    pytest.fail(f"test left threads running: {[t.name for t in left]}")
+    if left:
+        pytest.fail(f"test left threads running: {left}")
+
+
+@pytest.fixture
+def gui_watchdog(qapp):
+    """A started :class:`~cnnviz_gui.ui.watchdog.GuiWatchdog` (10 ms heartbeat, stalls over 100 ms logged).
+
+    Drive the GUI with ``qtbot.waitUntil``/``qtbot.wait`` (they run the event loop), then assert
+    ``gui_watchdog.max_stall_ms < 100`` with ``gui_watchdog.report()`` as the message. Call ``reset()`` to
+    leave out a phase (e.g. TensorFlow's first import).
+    """
+    from cnnviz_gui.ui.watchdog import GuiWatchdog
+
+    wd = GuiWatchdog(interval_ms=10, threshold_ms=100)
+    wd.start()
+    yield wd
+    wd.stop()
+    wd.deleteLater()

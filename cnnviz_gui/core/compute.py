@@ -224,6 +224,9 @@ def set_default_compute(compute: ComputeThread | None) -> None:
 
 def configure_tensorflow() -> str:
     """Import TensorFlow (call on the compute thread); enable GPU memory growth; return the device name."""
+    from cnnviz_gui.core.tf_loader import preload_tensorflow_libraries
+
+    preload_tensorflow_libraries()  # the heavy native part of the import, without holding the GIL
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")

@@ -1,0 +1,170 @@
+"""A GUI-thread watchdog: measures how long the event loop stops answering.
+
+A :class:`QTimer` on the GUI thread stamps the time every ``interval_ms`` (the heartbeat). A plain Python
+thread checks the stamp a few times per heartbeat; the longest time between two beats is the longest stall
+of the event loop. Stalls longer than ``threshold_ms`` are logged (with what the app was doing, if a
+``label`` was set) and kept in :attr:`stalls`. Tests use it to fail on a frozen GUI; the app can run it with
+``CNNVIZ_WATCHDOG=1`` to log stalls in the field.
+
+A stall can also come from outside: on a machine busy with other programs the OS may simply not schedule this
+process. Each stall records how much CPU the whole process got meanwhile (``cpu_fraction``, process CPU time
+over wall time). A GUI frozen by this app (the GUI thread busy, or a compute thread holding the GIL) burns at
+least one core (fraction about 1 or more); a process starved by others gets much less. :attr:`max_stall_ms`
+counts only the first kind; :attr:`max_gap_ms` counts everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, QTimer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Stall:
+    """One stall of the GUI thread: when it started (monotonic seconds), how long, and what was running."""
+
+    start: float
+    duration_ms: float
+    label: str = ""
+    cpu_fraction: float = 1.0
+    starved: bool = False
+
+
+class GuiWatchdog(QObject):
+    """Heartbeat on the GUI thread, observer on a Python thread; reports the longest stall.
+
+    Use as a context manager or call :meth:`start` / :meth:`stop`. :meth:`reset` starts a new measurement
+    (for example after a known start-up phase).
+    """
+
+    def __init__(
+        self,
+        interval_ms: int = 10,
+        threshold_ms: float = 100.0,
+        starved_below: float = 0.6,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.interval_ms = interval_ms
+        self.threshold_ms = threshold_ms
+        self.starved_below = starved_below
+        self.label = ""
+        self.stalls: list[Stall] = []
+        self._lock = threading.Lock()
+        self._last_beat = time.perf_counter()
+        self._last_cpu = time.process_time()
+        self._max_gap = 0.0
+        self._max_raw_gap = 0.0
+        self._beats = 0
+        self._reported = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._beat)
+
+    # -- GUI thread ---------------------------------------------------------------------------------------
+    def _beat(self) -> None:
+        now, cpu = time.perf_counter(), time.process_time()
+        with self._lock:
+            gap = now - self._last_beat
+            fraction = (cpu - self._last_cpu) / gap if gap > 0 else 1.0
+            self._last_beat, self._last_cpu = now, cpu
+            self._beats += 1
+            self._max_raw_gap = max(self._max_raw_gap, gap)
+            starved = gap * 1000 > 2 * self.interval_ms and fraction < self.starved_below
+            if not starved:
+                self._max_gap = max(self._max_gap, gap)
+            if gap * 1000 > self.threshold_ms:
+                stall = Stall(now - gap, gap * 1000, self.label, fraction, starved)
+                self.stalls.append(stall)
+        if gap * 1000 > self.threshold_ms:
+            log.warning(
+                "GUI thread stalled %.0f ms (process CPU %.0f%%%s)%s",
+                stall.duration_ms,
+                fraction * 100,
+                ", starved by other programs" if starved else "",
+                f" during {stall.label}" if stall.label else "",
+            )
+
+    # -- observer thread ------------------------------------------------------------------------------------
+    def _observe(self) -> None:
+        """Log a stall while it is happening (the GUI thread cannot), once per threshold crossed."""
+        period = max(self.interval_ms / 1000 / 2, 0.002)
+        while not self._stop.wait(period):
+            with self._lock:
+                gap = time.perf_counter() - self._last_beat
+                report = gap * 1000 > self.threshold_ms and self._reported != self._last_beat
+                if report:
+                    self._reported = self._last_beat
+            if report:
+                log.info("GUI thread not answering for %.0f ms so far %s", gap * 1000, self.label)
+
+    # -- control ----------------------------------------------------------------------------------------------
+    def start(self) -> GuiWatchdog:
+        self.reset()
+        self._stop.clear()
+        self._timer.start()
+        self._thread = threading.Thread(target=self._observe, name="cnnviz-watchdog", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2.0)
+            self._thread = None
+
+    def reset(self) -> None:
+        """Forget what was measured so far; the next gap counts from now."""
+        with self._lock:
+            self._last_beat, self._last_cpu = time.perf_counter(), time.process_time()
+            self._max_gap = self._max_raw_gap = 0.0
+            self._beats = 0
+            self.stalls = []
+
+    @property
+    def running(self) -> bool:
+        return self._timer.isActive()
+
+    @property
+    def beats(self) -> int:
+        return self._beats
+
+    @property
+    def max_stall_ms(self) -> float:
+        """The longest gap between two heartbeats (ms), leaving out gaps where other programs starved us."""
+        with self._lock:
+            return self._max_gap * 1000
+
+    @property
+    def max_gap_ms(self) -> float:
+        """The longest gap between two heartbeats (ms), whatever caused it."""
+        with self._lock:
+            return self._max_raw_gap * 1000
+
+    def report(self) -> str:
+        """One line for test failures and logs."""
+        starved = [s for s in self.stalls if s.starved]
+        return (
+            f"max stall {self.max_stall_ms:.0f} ms (max gap {self.max_gap_ms:.0f} ms, {self.beats} beats); "
+            f"stalls over {self.threshold_ms:.0f} ms: "
+            + ", ".join(
+                f"{s.duration_ms:.0f} ms cpu {s.cpu_fraction:.2f} {s.label}".strip() for s in self.stalls
+            )
+            + (f" ({len(starved)} starved by other programs)" if starved else "")
+        )
+
+    def __enter__(self) -> GuiWatchdog:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
