@@ -281,3 +281,29 @@ def gui_watchdog(qapp):
     yield wd
     wd.stop()
     wd.deleteLater()
+
+
+@pytest.fixture
+def live_window(qtbot):
+    """The real main window with a real (threaded) compute thread; TensorFlow is imported beforehand.
+
+    Messages and consent questions are recorded in ``window.messages`` / ``window.consents`` instead of
+    showing modal boxes. The window is closed (compute thread stopped) at the end.
+    """
+    from cnnviz_gui.core.compute import ComputeThread, configure_tensorflow
+    from cnnviz_gui.ui.app import configure_pyqtgraph
+    from cnnviz_gui.ui.bridge import ComputeBridge
+    from cnnviz_gui.ui.main_window import MainWindow
+    from cnnviz_gui.ui.state import AppState
+
+    configure_tensorflow()  # TensorFlow's first import is measured separately (bench_startup)
+    configure_pyqtgraph()
+    w = MainWindow(AppState(), ComputeBridge(ComputeThread()))
+    w.messages, w.consents = [], []
+    w.show_message_box = lambda parent, title, text, details="": w.messages.append((title, text, details))
+    w.ask_consent = lambda parent, err: w.consents.append(err) or False
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
