@@ -227,7 +227,12 @@ def configure_tensorflow() -> str:
     from cnnviz_gui.core.tf_loader import preload_tensorflow_libraries
 
     preload_tensorflow_libraries()  # the heavy native part of the import, without holding the GIL
+    import keras  # noqa: F401 - imported here so its objects are frozen below
     import tensorflow as tf
+
+    from cnnviz_gui.core.memory import freeze_long_lived
+
+    freeze_long_lived()  # later garbage collections skip TensorFlow's objects: no GIL-held pauses
 
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from cnnviz_gui import __version__
 from cnnviz_gui.core import figures
 from cnnviz_gui.core.compute import JobError, configure_tensorflow
+from cnnviz_gui.core.memory import release_unused
 from cnnviz_gui.core.models import MODEL_SUFFIXES, LoadedModel, ModelLoadError, open_model
 from cnnviz_gui.core.resources import default_model_path
 from cnnviz_gui.ui import dialogs
@@ -181,7 +182,12 @@ class MainWindow(QMainWindow):
 
     def _on_model_opened(self, path: str, loaded: LoadedModel) -> None:
         self._remember(path)
+        replaced = self.state.loaded is not None
         self.state.set_model(loaded)
+        if replaced:  # free the previous model now (Keras models are reference cycles)
+            self.bridge.submit(
+                lambda progress, cancelled: release_unused(), kind="release", label="Freeing memory"
+            )
         self.statusBar().showMessage(
             f"Opened {loaded.info.name} in {time.monotonic() - self._open_started:.1f} s", 5000
         )

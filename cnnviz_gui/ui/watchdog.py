@@ -16,9 +16,11 @@ counts only the first kind; :attr:`max_gap_ms` counts everything.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
-from dataclasses import dataclass
+import traceback
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, QTimer
 
@@ -34,6 +36,8 @@ class Stall:
     label: str = ""
     cpu_fraction: float = 1.0
     starved: bool = False
+    #: where the other threads were when the observer noticed the stall (innermost frames last)
+    stacks: dict[str, str] = field(default_factory=dict)
 
 
 class GuiWatchdog(QObject):
@@ -63,6 +67,8 @@ class GuiWatchdog(QObject):
         self._max_raw_gap = 0.0
         self._beats = 0
         self._reported = 0.0
+        self._pending_stacks: dict[str, str] = {}
+        self._gui_ident = threading.get_ident()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._timer = QTimer(self)
@@ -83,8 +89,9 @@ class GuiWatchdog(QObject):
             if not starved:
                 self._max_gap = max(self._max_gap, gap)
             if gap * 1000 > self.threshold_ms:
-                stall = Stall(now - gap, gap * 1000, self.label, fraction, starved)
+                stall = Stall(now - gap, gap * 1000, self.label, fraction, starved, self._pending_stacks)
                 self.stalls.append(stall)
+            self._pending_stacks = {}
         if gap * 1000 > self.threshold_ms:
             log.warning(
                 "GUI thread stalled %.0f ms (process CPU %.0f%%%s)%s",
@@ -105,7 +112,21 @@ class GuiWatchdog(QObject):
                 if report:
                     self._reported = self._last_beat
             if report:
+                stacks = self._other_stacks()
+                with self._lock:
+                    self._pending_stacks = stacks
                 log.info("GUI thread not answering for %.0f ms so far %s", gap * 1000, self.label)
+
+    def _other_stacks(self, depth: int = 8) -> dict[str, str]:
+        """The innermost frames of every other thread (the GUI thread is named "GUI")."""
+        names = {t.ident: t.name for t in threading.enumerate()}
+        out = {}
+        for ident, frame in sys._current_frames().items():
+            if ident == threading.get_ident():
+                continue
+            name = "GUI" if ident == self._gui_ident else names.get(ident, str(ident))
+            out[name] = "".join(traceback.format_stack(frame)[-depth:])
+        return out
 
     # -- control ----------------------------------------------------------------------------------------------
     def start(self) -> GuiWatchdog:
@@ -161,6 +182,12 @@ class GuiWatchdog(QObject):
                 f"{s.duration_ms:.0f} ms cpu {s.cpu_fraction:.2f} {s.label}".strip() for s in self.stalls
             )
             + (f" ({len(starved)} starved by other programs)" if starved else "")
+            + "".join(
+                f"\n--- {s.duration_ms:.0f} ms stall, {name} thread was at:\n{stack}"
+                for s in self.stalls
+                if not s.starved
+                for name, stack in s.stacks.items()
+            )
         )
 
     def __enter__(self) -> GuiWatchdog:

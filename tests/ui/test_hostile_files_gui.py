@@ -13,9 +13,9 @@ from cnnviz_gui.ui.main_window import MainWindow
 from cnnviz_gui.ui.state import AppState
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def recording_window(qapp, default_model_path):
-    """One window for the whole module (a synchronous compute thread); messages and consents are recorded."""
+    """A window with a synchronous compute thread; messages and consents are recorded."""
     configure_pyqtgraph()
     w = MainWindow(AppState(), ComputeBridge(ComputeThread(synchronous=True)))
     w.messages, w.consents, w.consent_answer = [], [], False
