@@ -20,7 +20,10 @@ SWITCHES = int(os.environ.get("CNNVIZ_BENCH_SWITCHES", "1000"))
 
 def measure() -> dict:
     """Rows for the summary table: name -> (value, unit, target or "")."""
+    import tempfile
+
     from long_session import run_session
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from cnnviz_gui.core.compute import ComputeThread, configure_tensorflow
@@ -30,6 +33,9 @@ def measure() -> dict:
     from cnnviz_gui.ui.main_window import MainWindow
     from cnnviz_gui.ui.state import AppState
 
+    settings_dir = tempfile.mkdtemp(prefix="cnnviz-bench-")  # never the user's recent files
+    for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, settings_dir)
     app = QApplication.instance() or QApplication([])
     configure_tensorflow()
     configure_pyqtgraph()
