@@ -239,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "func", None) is None:
             build_parser().print_help()
             return 0
+        from cnnviz_gui.core.tf_loader import import_tensorflow_quietly
+
+        import_tensorflow_quietly()  # only cnnviz's own messages on the terminal
         return args.func(args)
     args, _qt_args = _gui_parser().parse_known_args(argv)
     from cnnviz_gui.ui.app import run_app

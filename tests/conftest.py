@@ -214,57 +214,70 @@ def bad_models(tmp_path_factory, default_model_path) -> dict[str, Path]:
     return files
 
 
-@pytest.fixture(autouse=True)
-def _no_dangling_threads(monkeypatch):
-    """Fail a test that leaves a cnnviz Python thread or any QThread running (as napari does).
+class ThreadWatch:
+    """Remembers the threads alive now and every QThread started from now on; lists those left running.
 
-    Python threads are compared by name (``cnnviz-*``: the compute thread, the watchdog). Every ``QThread``
-    started during the test is remembered (``QThread.start`` is wrapped) and must have finished; the global
-    ``QThreadPool`` must be idle.
+    Python threads count when named ``cnnviz-*`` (the compute thread, the watchdog); every ``QThread``
+    started meanwhile (``QThread.start`` is wrapped) must have finished; the global ``QThreadPool`` must be
+    idle. Used by the autouse fixture below and tested in ``tests/ui/test_thread_watch.py``.
     """
-    import sys
-    import threading
-    import time
-    import weakref
 
-    qthreads: list = []
-    if "PySide6.QtCore" in sys.modules:  # only UI tests load Qt; core tests stay Qt-free
-        from PySide6.QtCore import QThread
+    def __init__(self, monkeypatch):
+        import sys
+        import threading
+        import weakref
 
-        original = QThread.start
+        self.before = set(threading.enumerate())
+        self.qthreads: list = []
+        self.qt = "PySide6.QtCore" in sys.modules  # only UI tests load Qt; core tests stay Qt-free
+        if self.qt:
+            from PySide6.QtCore import QThread
 
-        def start(self, *args, **kwargs):
-            qthreads.append(weakref.ref(self))
-            return original(self, *args, **kwargs)
+            original = QThread.start
 
-        monkeypatch.setattr(QThread, "start", start)
+            def start(thread, *args, **kwargs):
+                self.qthreads.append(weakref.ref(thread))
+                return original(thread, *args, **kwargs)
 
-    before = set(threading.enumerate())
-    yield
+            monkeypatch.setattr(QThread, "start", start)
 
-    def left_running() -> list[str]:
+    def left_running(self) -> list[str]:
+        import threading
+
         names = [
             t.name
             for t in threading.enumerate()
-            if t not in before and t.name.startswith("cnnviz") and t.is_alive()
+            if t not in self.before and t.name.startswith("cnnviz") and t.is_alive()
         ]
-        for ref in qthreads:
+        for ref in self.qthreads:
             thread = ref()
             try:
                 if thread is not None and thread.isRunning():
                     names.append(f"QThread {thread.objectName() or type(thread).__name__}")
             except RuntimeError:  # the C++ object is gone: it is not running
                 pass
-        if "PySide6.QtCore" in sys.modules:
+        if self.qt:
             from PySide6.QtCore import QThreadPool
 
             if QThreadPool.globalInstance().activeThreadCount():
                 names.append("QThreadPool worker")
         return names
 
-    deadline = time.monotonic() + 2.0
-    while (left := left_running()) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    def wait_all_stopped(self, timeout: float = 2.0) -> list[str]:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while (left := self.left_running()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return left
+
+
+@pytest.fixture(autouse=True)
+def _no_dangling_threads(monkeypatch):
+    """Fail a test that leaves a cnnviz Python thread or any QThread running (as napari does)."""
+    watch = ThreadWatch(monkeypatch)
+    yield
+    left = watch.wait_all_stopped()
     if left:
         pytest.fail(f"test left threads running: {left}")
 

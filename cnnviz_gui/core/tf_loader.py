@@ -64,3 +64,42 @@ def preload_tensorflow_libraries() -> float | None:
         return None
     log.info("TensorFlow native libraries loaded in %.2f s with the GIL released", took)
     return took
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its native start-up lines (oneDNN, CUDA probing) kept off the terminal.
+
+    Those lines are written by C++ straight to file descriptor 2, before ``TF_CPP_MIN_LOG_LEVEL`` applies.
+    For command-line use: the person sees only cnnviz's own messages. The captured lines go to the log at
+    debug level; if the import fails they are printed after all, since they may say why.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    import tempfile
+
+    preload = None
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(capture.fileno(), 2)
+        failed = False
+        try:
+            preload = preload_tensorflow_libraries()
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # device probing prints its own lines
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", "replace")
+            if failed:
+                sys.stderr.write(text)
+            elif text:
+                log.debug("TensorFlow start-up output:\n%s", text)
+    if preload is not None:
+        log.debug("TensorFlow imported quietly")
