@@ -28,10 +28,10 @@ def _isolated_settings(tmp_path_factory, monkeypatch):
     except ImportError:  # core tests may run without Qt
         return
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    # QSettings("org", "app") uses the native format, whose folder Qt reads from XDG_CONFIG_HOME only once
-    # per process: point both formats at this test's folder explicitly
-    for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    # QSettings(org, app) uses the native format (a .conf under ~/.config on Linux, whose location Qt fixes
+    # on first use): without this every test would share, and write into, the person's real settings
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
 
 
 @pytest.fixture(scope="session")

@@ -70,13 +70,16 @@ class RetracingCounter(logging.Handler):
 
 
 def add_activation_view(window):
-    """Add the Activations tab if it exists (it runs a forward pass per model and input)."""
-    try:
-        from cnnviz_gui.ui.activation_view import ActivationView
-    except ImportError:
-        return None
-    view = ActivationView(window.state, window.bridge)
-    window.tabs.setCurrentIndex(window.add_view(view))
+    """The window's Activations tab, made current (added first where the window has none)."""
+    view = getattr(window, "activation_view", None)
+    if view is None:
+        try:
+            from cnnviz_gui.ui.activation_view import ActivationView
+        except ImportError:
+            return None
+        view = ActivationView(window.state, window.bridge)
+        window.add_view(view)
+    window.tabs.setCurrentWidget(view)
     return view
 
 

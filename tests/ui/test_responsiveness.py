@@ -26,13 +26,16 @@ def small_digits(n: int = 1200) -> Dataset:
 
 
 def add_activation_view(window):
-    """The Activations tab when the branch that builds it is merged (it drives a forward pass per input)."""
-    try:
-        from cnnviz_gui.ui.activation_view import ActivationView
-    except ImportError:
-        return None
-    view = ActivationView(window.state, window.bridge)
-    window.tabs.setCurrentIndex(window.add_view(view))
+    """The window's Activations tab, made current (added first where the window has none)."""
+    view = getattr(window, "activation_view", None)
+    if view is None:
+        try:
+            from cnnviz_gui.ui.activation_view import ActivationView
+        except ImportError:
+            return None
+        view = ActivationView(window.state, window.bridge)
+        window.add_view(view)
+    window.tabs.setCurrentWidget(view)
     return view
 
 
