@@ -6,11 +6,12 @@ of the event loop. Stalls longer than ``threshold_ms`` are logged (with what the
 ``label`` was set) and kept in :attr:`stalls`. Tests use it to fail on a frozen GUI; the app can run it with
 ``CNNVIZ_WATCHDOG=1`` to log stalls in the field.
 
-A stall can also come from outside: on a machine busy with other programs the OS may simply not schedule this
-process. Each stall records how much CPU the whole process got meanwhile (``cpu_fraction``, process CPU time
-over wall time). A GUI frozen by this app (the GUI thread busy, or a compute thread holding the GIL) burns at
-least one core (fraction about 1 or more); a process starved by others gets much less. :attr:`max_stall_ms`
-counts only the first kind; :attr:`max_gap_ms` counts everything.
+A stall can also come from outside: on a machine busy with other programs the OS may simply not run this
+process. On Linux the watchdog reads, at every beat, how long the GUI thread and the compute thread waited in
+the OS run queue (``/proc/thread-self/schedstat``: runnable, but no core free). That wait is not this app's
+doing: :attr:`Stall.own_ms` is the gap less that wait, and :attr:`max_stall_ms` is the longest own stall.
+Elsewhere it falls back to process CPU time: a gap during which the process got under 60% of a core counts
+as starved. :attr:`max_gap_ms` counts everything.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class Stall:
     label: str = ""
     cpu_fraction: float = 1.0
     starved: bool = False
+    #: the part of the gap not explained by waiting for a free core (ms)
+    own_ms: float = 0.0
+    #: run-queue wait of the GUI and compute threads during the gap (ms); None where not measurable
+    waited_ms: float | None = None
     #: where the other threads were when the observer noticed the stall (innermost frames last)
     stacks: dict[str, str] = field(default_factory=dict)
 
@@ -63,12 +68,16 @@ class GuiWatchdog(QObject):
         self._lock = threading.Lock()
         self._last_beat = time.perf_counter()
         self._last_cpu = time.process_time()
+        self._waits: dict[int, float] = {}
+        self._compute_tid: int | None = None
+        self._schedstat = sys.platform.startswith("linux")
         self._max_gap = 0.0
         self._max_raw_gap = 0.0
         self._beats = 0
         self._reported = 0.0
         self._pending_stacks: dict[str, str] = {}
         self._gui_ident = threading.get_ident()
+        self._gui_tid = threading.get_native_id()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._timer = QTimer(self)
@@ -77,27 +86,65 @@ class GuiWatchdog(QObject):
         self._timer.timeout.connect(self._beat)
 
     # -- GUI thread ---------------------------------------------------------------------------------------
+    def _run_queue_wait(self) -> float | None:
+        """Seconds the GUI and compute threads have waited for a core since the last call (Linux)."""
+        if not self._schedstat:
+            return None
+        if self._compute_tid is None or self._beats % 50 == 0:
+            self._compute_tid = next(
+                (t.native_id for t in threading.enumerate() if t.name.startswith("cnnviz-compute")), None
+            )
+        total = 0.0
+        for tid in (self._gui_tid, self._compute_tid):
+            if tid is None:
+                continue
+            try:
+                with open(f"/proc/self/task/{tid}/schedstat") as fh:
+                    waited = int(fh.read().split()[1]) / 1e9
+            except (OSError, IndexError, ValueError):
+                if tid == self._gui_tid:
+                    self._schedstat = False
+                    return None
+                continue
+            total += waited - self._waits.get(tid, waited)
+            self._waits[tid] = waited
+        return total
+
     def _beat(self) -> None:
         now, cpu = time.perf_counter(), time.process_time()
+        waited = self._run_queue_wait()
         with self._lock:
             gap = now - self._last_beat
             fraction = (cpu - self._last_cpu) / gap if gap > 0 else 1.0
             self._last_beat, self._last_cpu = now, cpu
             self._beats += 1
             self._max_raw_gap = max(self._max_raw_gap, gap)
-            starved = gap * 1000 > 2 * self.interval_ms and fraction < self.starved_below
-            if not starved:
-                self._max_gap = max(self._max_gap, gap)
+            if waited is not None:
+                own = max(gap - waited, 0.0)
+                starved = own < gap / 2
+            else:
+                starved = gap * 1000 > 2 * self.interval_ms and fraction < self.starved_below
+                own = 0.0 if starved else gap
+            self._max_gap = max(self._max_gap, own)
             if gap * 1000 > self.threshold_ms:
-                stall = Stall(now - gap, gap * 1000, self.label, fraction, starved, self._pending_stacks)
+                stall = Stall(
+                    now - gap,
+                    gap * 1000,
+                    self.label,
+                    fraction,
+                    starved,
+                    own * 1000,
+                    None if waited is None else waited * 1000,
+                    self._pending_stacks,
+                )
                 self.stalls.append(stall)
             self._pending_stacks = {}
         if gap * 1000 > self.threshold_ms:
             log.warning(
-                "GUI thread stalled %.0f ms (process CPU %.0f%%%s)%s",
+                "GUI thread stalled %.0f ms (%.0f ms of it this app's, process CPU %.0f%%)%s",
                 stall.duration_ms,
+                stall.own_ms,
                 fraction * 100,
-                ", starved by other programs" if starved else "",
                 f" during {stall.label}" if stall.label else "",
             )
 
@@ -146,6 +193,7 @@ class GuiWatchdog(QObject):
 
     def reset(self) -> None:
         """Forget what was measured so far; the next gap counts from now."""
+        self._run_queue_wait()  # new baseline of the run-queue waits
         with self._lock:
             self._last_beat, self._last_cpu = time.perf_counter(), time.process_time()
             self._max_gap = self._max_raw_gap = 0.0
@@ -162,7 +210,7 @@ class GuiWatchdog(QObject):
 
     @property
     def max_stall_ms(self) -> float:
-        """The longest gap between two heartbeats (ms), leaving out gaps where other programs starved us."""
+        """The longest gap between two heartbeats (ms), less the time the OS gave our threads no core."""
         with self._lock:
             return self._max_gap * 1000
 
@@ -179,13 +227,14 @@ class GuiWatchdog(QObject):
             f"max stall {self.max_stall_ms:.0f} ms (max gap {self.max_gap_ms:.0f} ms, {self.beats} beats); "
             f"stalls over {self.threshold_ms:.0f} ms: "
             + ", ".join(
-                f"{s.duration_ms:.0f} ms cpu {s.cpu_fraction:.2f} {s.label}".strip() for s in self.stalls
+                f"{s.duration_ms:.0f} ms (own {s.own_ms:.0f} ms, cpu {s.cpu_fraction:.2f}) {s.label}".strip()
+                for s in self.stalls
             )
             + (f" ({len(starved)} starved by other programs)" if starved else "")
             + "".join(
                 f"\n--- {s.duration_ms:.0f} ms stall, {name} thread was at:\n{stack}"
                 for s in self.stalls
-                if not s.starved
+                if s.own_ms > self.threshold_ms
                 for name, stack in s.stacks.items()
             )
         )

@@ -134,3 +134,71 @@ def test_stop_ends_training_within_250_ms(live_window, gui_watchdog, qtbot, tmp_
     qtbot.waitUntil(lambda: not w.bridge.compute.busy, timeout=5_000)
     assert np.all(np.diff(progress) >= 0)
     assert gui_watchdog.max_stall_ms < MAX_STALL_MS, gui_watchdog.report()
+
+
+def test_drawing_continuously_on_the_canvas_never_stalls(
+    live_window, gui_watchdog, qtbot, default_model_path
+):
+    """Strokes drawn at mouse speed; every segment submits a forward pass that supersedes the last."""
+    from PySide6.QtCore import QPoint, Qt
+
+    w = live_window
+    if not hasattr(w, "input_panel"):
+        pytest.skip("the Input pane is not part of this build")
+    view = add_activation_view(w)
+    w.open_model_file(str(default_model_path))
+    qtbot.waitUntil(lambda: w.state.loaded is not None and view.acts is not None, timeout=60_000)
+    panel = w.input_panel
+    panel.tabs.setCurrentWidget(panel.draw)
+    canvas = panel.draw.canvas
+    size = canvas.width()
+    gui_watchdog.reset()
+    gui_watchdog.label = "drawing"
+    for stroke in range(6):
+        x = size // 8 + stroke * size // 8
+        qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x, size // 8))
+        for step in range(25):  # ~60 Hz mouse events
+            qtbot.mouseMove(canvas, QPoint(x + step % 3, size // 8 + step * size // 32))
+            qtbot.wait(16)
+        qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x, size * 7 // 8))
+    qtbot.waitUntil(lambda: not w.bridge.compute.busy, timeout=10_000)
+    qtbot.wait(50)
+    assert canvas.strokes == 6 and w.state.input_label == "a drawing"
+    assert view.acts is not None and w.messages == []
+    print(f"drawing: {gui_watchdog.report()}")
+    assert gui_watchdog.max_stall_ms < MAX_STALL_MS, gui_watchdog.report()
+
+
+def _latent_panel(window):
+    panel = getattr(window, "latent_panel", None)
+    if panel is None:
+        pytest.skip("the Latent tab is not part of this build")
+    window.tabs.setCurrentWidget(panel)
+    return panel
+
+
+def test_encoding_ten_thousand_digits_never_stalls_and_stops_fast(live_window, gui_watchdog, qtbot):
+    from cnnviz_gui.core.latent import bundled_autoencoder_path
+
+    w = live_window
+    panel = _latent_panel(w)
+    gui_watchdog.reset()
+    gui_watchdog.label = "opening the VAE and encoding 10,000 digits"
+    w.open_model_file(str(bundled_autoencoder_path("vae")))
+    qtbot.waitUntil(lambda: panel.z is not None and panel.shown is not None, timeout=120_000)
+    qtbot.waitUntil(lambda: not w.bridge.compute.busy, timeout=30_000)
+    assert panel.z.shape == (10_000, 2) and w.messages == []
+    print(f"encoding 10,000: {gui_watchdog.report()}")
+    assert gui_watchdog.max_stall_ms < MAX_STALL_MS, gui_watchdog.report()
+
+    # Stop during a second encoding
+    panel.encode()
+    qtbot.waitUntil(lambda: 0 < panel.progress.value() < 100 or not w.bridge.compute.busy, timeout=30_000)
+    if not w.bridge.compute.busy:
+        pytest.skip("encoding finished before it could be stopped")
+    stop = time.perf_counter()
+    w.bridge.compute.cancel_all()  # what a Stop button does
+    qtbot.waitUntil(lambda: not w.bridge.compute.busy, timeout=10_000)
+    latency_ms = (time.perf_counter() - stop) * 1000
+    print(f"Stop during encoding took {latency_ms:.0f} ms")
+    assert latency_ms < MAX_STOP_MS, f"Stop took {latency_ms:.0f} ms"
