@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 
 
 def freeze_long_lived() -> int:
-    """``gc.freeze()`` everything alive now (call once, after TensorFlow and Keras are imported)."""
+    """``gc.freeze()`` everything alive now, once per process (after TensorFlow and Keras are imported)."""
+    if gc.get_freeze_count():
+        return gc.get_freeze_count()
     gc.freeze()
     count = gc.get_freeze_count()
     log.info("%d start-up objects moved out of the garbage collector's way", count)

@@ -7,8 +7,8 @@ of the event loop. Stalls longer than ``threshold_ms`` are logged (with what the
 ``CNNVIZ_WATCHDOG=1`` to log stalls in the field.
 
 A stall can also come from outside: on a machine busy with other programs the OS may simply not run this
-process. On Linux the watchdog reads, at every beat, how long the GUI thread and the compute thread waited in
-the OS run queue (``/proc/thread-self/schedstat``: runnable, but no core free). That wait is not this app's
+process. On Linux the watchdog reads, at every beat, how long each Python thread (any may hold the GIL the GUI
+thread needs) waited in the OS run queue (``/proc/thread-self/schedstat``: runnable, but no core free). That wait is not this app's
 doing: :attr:`Stall.own_ms` is the gap less that wait, and :attr:`max_stall_ms` is the longest own stall.
 Elsewhere it falls back to process CPU time: a gap during which the process got under 60% of a core counts
 as starved. :attr:`max_gap_ms` counts everything.
@@ -39,7 +39,7 @@ class Stall:
     starved: bool = False
     #: the part of the gap not explained by waiting for a free core (ms)
     own_ms: float = 0.0
-    #: run-queue wait of the GUI and compute threads during the gap (ms); None where not measurable
+    #: run-queue wait of this process's Python threads during the gap (ms); None where not measurable
     waited_ms: float | None = None
     #: where the other threads were when the observer noticed the stall (innermost frames last)
     stacks: dict[str, str] = field(default_factory=dict)
@@ -69,7 +69,7 @@ class GuiWatchdog(QObject):
         self._last_beat = time.perf_counter()
         self._last_cpu = time.process_time()
         self._waits: dict[int, float] = {}
-        self._compute_tid: int | None = None
+        self._tids: list[int] = []
         self._schedstat = sys.platform.startswith("linux")
         self._max_gap = 0.0
         self._max_raw_gap = 0.0
@@ -87,17 +87,22 @@ class GuiWatchdog(QObject):
 
     # -- GUI thread ---------------------------------------------------------------------------------------
     def _run_queue_wait(self) -> float | None:
-        """Seconds the GUI and compute threads have waited for a core since the last call (Linux)."""
+        """Seconds our Python threads have waited for a free core since the last call (Linux).
+
+        Any Python thread may hold the GIL the GUI thread waits for, so every one counts (capped at the
+        gap by the caller) but the observer; threads that wait for the GIL itself sleep and add nothing.
+        """
         if not self._schedstat:
             return None
-        if self._compute_tid is None or self._beats % 50 == 0:
-            self._compute_tid = next(
-                (t.native_id for t in threading.enumerate() if t.name.startswith("cnnviz-compute")), None
-            )
+        if not self._tids or self._beats % 50 == 0:
+            # not the observer: it wakes every few ms and waits for a core while others run, which would
+            # be counted on top of the GUI thread's own wait; it holds the GIL only for microseconds
+            observer = self._thread.native_id if self._thread is not None else None
+            self._tids = [t.native_id for t in threading.enumerate() if t.native_id not in (None, observer)]
+            if self._gui_tid not in self._tids:
+                self._tids.append(self._gui_tid)
         total = 0.0
-        for tid in (self._gui_tid, self._compute_tid):
-            if tid is None:
-                continue
+        for tid in self._tids:
             try:
                 with open(f"/proc/self/task/{tid}/schedstat") as fh:
                     waited = int(fh.read().split()[1]) / 1e9
@@ -120,7 +125,7 @@ class GuiWatchdog(QObject):
             self._beats += 1
             self._max_raw_gap = max(self._max_raw_gap, gap)
             if waited is not None:
-                own = max(gap - waited, 0.0)
+                own = max(gap - min(waited, gap), 0.0)
                 starved = own < gap / 2
             else:
                 starved = gap * 1000 > 2 * self.interval_ms and fraction < self.starved_below

@@ -18,16 +18,16 @@ def test_quiet_event_loop_has_no_stall(gui_watchdog, qtbot):
 
 
 def test_busy_gui_thread_is_a_stall(gui_watchdog, qtbot):
-    def busy():
-        end = time.perf_counter() + 0.3
-        while time.perf_counter() < end:
+    def busy():  # 300 ms of the GUI thread's own CPU time, however busy the machine is
+        end = time.thread_time() + 0.3
+        while time.thread_time() < end:
             pass
 
     QTimer.singleShot(20, busy)
     qtbot.wait(500)
     assert gui_watchdog.max_gap_ms >= 290
     stall = max(gui_watchdog.stalls, key=lambda s: s.duration_ms)
-    assert stall.duration_ms >= 290 and stall.own_ms > 100, gui_watchdog.report()
+    assert stall.duration_ms >= 290 and stall.own_ms > 200, gui_watchdog.report()
     assert "GUI" in stall.stacks and "busy" in stall.stacks["GUI"]
 
 
