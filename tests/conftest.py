@@ -313,6 +313,9 @@ def live_window(qtbot):
     from cnnviz_gui.ui.state import AppState
 
     configure_tensorflow()  # TensorFlow's first import is measured separately (bench_startup)
+    from cnnviz_gui.core.datasets import warm_bundled_mnist
+
+    warm_bundled_mnist()  # as MainWindow.start() does on the compute thread
     configure_pyqtgraph()
     w = MainWindow(AppState(), ComputeBridge(ComputeThread()))
     w.messages, w.consents = [], []

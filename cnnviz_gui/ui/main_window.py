@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from cnnviz_gui import __version__
 from cnnviz_gui.core import figures
 from cnnviz_gui.core.compute import JobError, configure_tensorflow
+from cnnviz_gui.core.datasets import warm_bundled_mnist
 from cnnviz_gui.core.memory import release_unused
 from cnnviz_gui.core.models import MODEL_SUFFIXES, LoadedModel, ModelLoadError, open_model
 from cnnviz_gui.core.resources import default_model_path
@@ -162,6 +163,7 @@ class MainWindow(QMainWindow):
             on_result=self._on_device,
             on_error=lambda err: self._on_device("CPU (TensorFlow failed to start)"),
         )
+        self.bridge.submit(warm_bundled_mnist, label="Reading the bundled digits")  # not on the GUI thread
         self.open_model_file(model_path or str(default_model_path()))
 
     def _on_device(self, device: str) -> None:

@@ -68,16 +68,14 @@ def test_opening_a_model_and_switching_layers_never_stalls(
 
 
 def _train_job(out, epochs, progress_seen):
-    data = small_digits()
-
-    def job(progress, cancelled):
+    def job(progress, cancelled):  # the data is loaded on the compute thread, as the app would
         def report(fraction, text=""):
             progress(fraction, text)
 
         return train_cnn(
             out,
             epochs=epochs,
-            dataset=data,
+            dataset=small_digits(),
             n_train=1000,
             batch_size=50,
             progress=report,
