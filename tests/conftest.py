@@ -316,6 +316,12 @@ def live_window(qtbot):
     from cnnviz_gui.core.datasets import warm_bundled_mnist
 
     warm_bundled_mnist()  # as MainWindow.start() does on the compute thread
+    import gc
+
+    # the app freezes its start-up objects once (core/memory.py); this long test process has made many more
+    # since, which would make every garbage collection slow: start each window test from the app's state
+    gc.collect()
+    gc.freeze()
     configure_pyqtgraph()
     w = MainWindow(AppState(), ComputeBridge(ComputeThread()))
     w.messages, w.consents = [], []

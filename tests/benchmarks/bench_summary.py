@@ -1,10 +1,10 @@
 """One table of every benchmark: runs ``measure()`` of each ``bench_*.py`` module here and prints the rows.
 
 Convention (see README.md in this folder): a benchmark module exposes ``measure() -> dict`` mapping a row
-name to ``(value, unit, target)`` (target a short text such as ``"< 1.5"`` or ``""``). Modules without
-``measure()`` are left to pytest. ``make bench`` runs this through pytest (``test_summary``); it also writes
-``docs/performance.md`` with the machine the figures come from. Run one module alone with
-``python tests/benchmarks/bench_summary.py bench_memory``.
+name to ``(value, unit, target)`` (target a short text such as ``"< 1.5"`` or ``""``). A module without
+``measure()`` is run with pytest in a subprocess and what it prints is kept below the table. ``make bench``
+runs this file; it writes ``docs/performance.md`` with the machine the figures come from. Run one module
+alone with ``python tests/benchmarks/bench_summary.py bench_memory``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import importlib
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 import traceback
@@ -64,6 +65,27 @@ def machine() -> dict[str, str]:
     return info
 
 
+def run_with_pytest(name: str) -> str:
+    """Run a pytest-style benchmark module in a subprocess; return what it printed (pytest's lines dropped)."""
+    res = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "-o", "python_files=bench_*.py",
+         str(HERE / f"{name}.py")],
+        capture_output=True, text=True, cwd=REPO, timeout=1800,
+    )  # fmt: skip
+    keep = []
+    for line in res.stdout.splitlines():
+        if line.startswith(("====", "----", "platform ", "rootdir", "plugins", "collected", "PySide6 ")):
+            continue
+        if line.strip() and set(line.strip()) <= set(".sFE") or "warnings summary" in line or "Docs:" in line:
+            continue
+        keep.append(line)
+    text = "\n".join(keep).strip()
+    return text if res.returncode == 0 else f"{text}\n(pytest exit status {res.returncode})"
+
+
+printed: dict[str, str] = {}
+
+
 def collect(only: list[str] | None = None) -> tuple[list[tuple[str, str, tuple]], list[str]]:
     """Run every module's ``measure()``; returns (module, row name, (value, unit, target)) and failures."""
     rows, failures = [], []
@@ -71,6 +93,7 @@ def collect(only: list[str] | None = None) -> tuple[list[tuple[str, str, tuple]]
         module = importlib.import_module(name)
         fn = getattr(module, "measure", None)
         if fn is None:
+            printed[name] = run_with_pytest(name)
             continue
         start = time.perf_counter()
         try:
@@ -114,6 +137,8 @@ def markdown(rows, info: dict[str, str], failures: list[str]) -> str:
         out.append(f"| {name.strip()} | {_value_text(value)} | {unit} | {target} | {module} |")
     if failures:
         out += ["", "Benchmarks that failed:", ""] + [f"- {f}" for f in failures]
+    for name, text in printed.items():
+        out += ["", f"## {name} (printed)", "", "```", text, "```"]
     return "\n".join(out) + "\n"
 
 
@@ -122,6 +147,8 @@ def run(only: list[str] | None = None, write: Path | None = REPO / "docs" / "per
     rows, failures = collect(only)
     text = table(rows)
     print(text)
+    for name, output in printed.items():
+        print(f"\n{name}:\n{output}")
     for f in failures:
         print(f"FAILED {f}")
     if write is not None and not only:
@@ -129,11 +156,6 @@ def run(only: list[str] | None = None, write: Path | None = REPO / "docs" / "per
         write.write_text(markdown(rows, info, failures))
         print(f"wrote {write}")
     return text
-
-
-def test_summary():
-    """``make bench``: every benchmark's figures in one table (and docs/performance.md)."""
-    run()
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def test_opening_a_model_and_switching_layers_never_stalls(
     qtbot.wait(100)
     assert w.messages == []
     print(f"open + switch layers: {gui_watchdog.report()}")
-    assert gui_watchdog.beats > 50, "the heartbeat did not run"
+    assert gui_watchdog.beats > 20, "the heartbeat did not run"
     assert gui_watchdog.max_stall_ms < MAX_STALL_MS, gui_watchdog.report()
 
 
