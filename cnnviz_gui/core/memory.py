@@ -16,6 +16,9 @@ import time
 
 log = logging.getLogger(__name__)
 
+#: above this many objects in the oldest generation (not frozen) a collection would take ~50 ms or more
+MAX_OLD_OBJECTS = 60_000
+
 
 def freeze_long_lived() -> int:
     """``gc.freeze()`` everything alive now, once per process (after TensorFlow and Keras are imported)."""
@@ -30,13 +33,18 @@ def freeze_long_lived() -> int:
 def release_unused() -> tuple[int, float]:
     """Collect garbage (e.g. a model just closed); returns (objects collected, milliseconds).
 
-    Only after :func:`freeze_long_lived`: without it a collection walks every object (hundreds of ms), so
-    it is left to Python's own schedule.
+    Only after :func:`freeze_long_lived`, and only while the oldest generation is small (a window with a few
+    models holds ~15,000 objects there; a collection then takes 2–7 ms): otherwise the walk would hold the
+    GIL long enough to stall the GUI, and collecting is left to Python's own schedule.
     """
     if not gc.get_freeze_count():
         return 0, 0.0
     start = time.perf_counter()
+    old = len(gc.get_objects(generation=2))
+    if old > MAX_OLD_OBJECTS:  # the walk would hold the GIL too long: leave it to Python's own schedule
+        log.info("garbage collection skipped: %d old objects since start-up", old)
+        return 0, (time.perf_counter() - start) * 1000
     n = gc.collect()
     ms = (time.perf_counter() - start) * 1000
-    log.debug("garbage collection: %d objects in %.1f ms", n, ms)
+    log.debug("garbage collection: %d objects of %d in %.1f ms", n, old, ms)
     return n, ms
