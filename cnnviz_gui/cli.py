@@ -222,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     acts.add_argument("--out", required=True, help="figure file: .png, .svg or .pdf")
     acts.add_argument("--npz", default=None, help="also save the raw arrays to this .npz")
     acts.set_defaults(func=_cmd_activations)
+    __import__("cnnviz_gui.commands.oip", fromlist=["add_parser"]).add_parser(sub)
     return p
 
 
