@@ -248,13 +248,14 @@ def _device() -> str:
     return f"GPU ({gpus[0].name})" if gpus else "CPU"
 
 
-def _start_images(s: OipSettings, n: int, shape, rng) -> np.ndarray:
+def _start_images(s: OipSettings, shape, seeds) -> np.ndarray:
+    n = len(seeds)
     if s.init == "fourier":
-        return oip_init.fourier_images(n, shape, s.fourier_decay, rng)
+        return oip_init.fourier_images(n, shape, s.fourier_decay, seeds)
     if s.stages:  # strategy 1 starts with the longest scale only
         factors = [s.factors[0]] + [0.0] * (len(s.factors) - 1)
-        return oip_init.multiscale_images(n, shape, s.grids, factors, rng)
-    return oip_init.multiscale_images(n, shape, s.grids, s.factors, rng)
+        return oip_init.multiscale_images(n, shape, s.grids, factors, seeds)
+    return oip_init.multiscale_images(n, shape, s.grids, s.factors, seeds)
 
 
 class _Run:
@@ -267,10 +268,14 @@ class _Run:
         self.maps = np.asarray(request.maps, dtype=np.int32)
         self.R = int(self.s.restarts)
         self.idx = np.repeat(self.maps, self.R)  # sample b = map (b // R), restart (b % R)
-        self.rng = np.random.default_rng(self.s.seed)
         self.shape = target.info.input_shape
         self._last_emit = 0.0
         self.stopped = False
+
+    def seeds(self, *extra) -> list[tuple[int, ...]]:
+        """One seed per sample from (seed, map, restart, *extra): an image never depends on the others."""
+        R = self.R
+        return [(self.s.seed, int(m), b % R, *extra) for b, m in enumerate(self.idx)]
 
     def emit(self, step, steps, phase, x, curves, losses, force=False):
         now = time.monotonic()
@@ -294,7 +299,8 @@ class _Run:
         s, K = self.s, self.s.precursor_starts
         B = len(self.idx)
         factors = tuple(s.precursor_factors) + (0.0,) * (len(s.grids) - len(s.precursor_factors))
-        x0 = oip_init.multiscale_images(B * K, self.shape, s.grids, factors[: len(s.grids)], self.rng)
+        seeds = [(*sd, 1000 + k) for sd in self.seeds() for k in range(K)]
+        x0 = oip_init.multiscale_images(B * K, self.shape, s.grids, factors[: len(s.grids)], seeds)
         idx = np.repeat(self.idx, K)
         x, loss = self._loop(x0, idx, s.precursor_steps, "precursor", redirect_for=s.precursor_steps)
         best = np.argmax(loss.reshape(B, K), axis=1)
@@ -350,7 +356,7 @@ class _Run:
                 break
             if j in stage_starts:  # strategy 1: add the next, shorter scale
                 k = stage_starts[j]
-                xn = oip_init.add_scale(x.numpy(), s.grids[k], s.factors[k], self.rng)
+                xn = oip_init.add_scale(x.numpy(), s.grids[k], s.factors[k], self.seeds(2000 + k))
                 x = tf.constant(xn)
             redirect = j < s.redirect_steps and self.target.info.redirect_available
             x, m, v, t, loss_t, gz_t = self.stepper.fn(redirect)(x, m, v, t, idx_t, eps, tf.constant(active))
@@ -422,7 +428,7 @@ def run_oip(loaded, request: OipRequest, progress: Callable | None = None, cance
     if s.precursor_starts > 0:
         x0 = run.precursor()
     else:
-        x0 = _start_images(s, B, target.info.input_shape, run.rng)
+        x0 = _start_images(s, target.info.input_shape, run.seeds())
     xn, curves, snap_steps, snaps, last, converged, conv_step, used, gave_up = run.main(x0)
     R = run.R
     best = np.argmax(np.where(np.isfinite(last), last, -np.inf).reshape(-1, R), axis=1)

@@ -38,30 +38,46 @@ def upscale(grids: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out.numpy().astype(np.float32)
 
 
+def _generators(n: int, seed) -> list[np.random.Generator]:
+    """One generator per image: from a sequence of per-image seeds, or one shared generator/int seed."""
+    if isinstance(seed, np.random.Generator):
+        return [seed] * n
+    if isinstance(seed, int | np.integer):
+        return [np.random.default_rng(int(seed))] * n
+    seeds = list(seed)
+    if len(seeds) != n:
+        raise ValueError(f"{len(seeds)} seeds for {n} images")
+    return [np.random.default_rng(s) for s in seeds]
+
+
 def multiscale_images(
     n: int,
     shape: tuple[int, int, int] = (28, 28, 1),
     grids: Sequence[int] = DEFAULT_GRIDS,
     factors: Sequence[float] = DEFAULT_FACTORS,
-    seed: int | np.random.Generator = 0,
+    seed=0,
 ) -> np.ndarray:
     """``n`` standardised start images (N, H, W, C): a weighted sum of upscaled uniform noise grids.
 
-    ``grids`` are the side lengths of the noise grids (a grid larger than the image is clipped to it);
-    ``factors`` their weights (0 leaves a scale out). At least one factor must be non-zero.
+    ``grids`` are the side lengths of the noise grids (clipped to the image size); ``factors`` their weights
+    (0 leaves a scale out; its noise is still drawn so that the other scales stay the same). ``seed``: an
+    int, a Generator, or one seed per image (e.g. ``(seed, map, restart)`` tuples) so that an image does not
+    depend on which other images are made with it.
     """
     if len(grids) != len(factors):
         raise ValueError(f"{len(grids)} grid sizes but {len(factors)} amplitude factors")
     if not any(f != 0 for f in factors):
         raise ValueError("at least one amplitude factor must be non-zero")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rngs = _generators(n, seed)
     h, w, c = shape
+    noise = [[] for _ in grids]
+    for rng in rngs:
+        for k, g in enumerate(grids):
+            noise[k].append(rng.uniform(-1.0, 1.0, size=(min(int(g), h), min(int(g), w), c)))
     total = np.zeros((n, h, w, c), np.float32)
-    for g, f in zip(grids, factors, strict=True):
-        gh, gw = min(int(g), h), min(int(g), w)
-        noise = rng.uniform(-1.0, 1.0, size=(n, gh, gw, c)).astype(np.float32)
-        if f != 0:
-            total += np.float32(f) * upscale(noise, (h, w))
+    for k, f in enumerate(factors):
+        if f != 0 and n:
+            total += np.float32(f) * upscale(np.stack(noise[k]).astype(np.float32), (h, w))
     return standardise_images(total)
 
 
@@ -69,10 +85,11 @@ def fourier_images(
     n: int,
     shape: tuple[int, int, int] = (28, 28, 1),
     decay: float = 1.0,
-    seed: int | np.random.Generator = 0,
+    seed=0,
 ) -> np.ndarray:
-    """``n`` standardised start images whose random spectrum falls off as 1/f**``decay`` (0 = white)."""
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    """``n`` standardised start images whose random spectrum falls off as 1/f**``decay`` (0 = white);
+    ``seed`` as in :func:`multiscale_images`."""
+    rngs = _generators(n, seed)
     h, w, c = shape
     fy = np.fft.fftfreq(h)[:, None]
     fx = np.fft.rfftfreq(w)[None, :]
@@ -80,14 +97,15 @@ def fourier_images(
     f[0, 0] = 1.0 / max(h, w)
     amp = 1.0 / f**decay
     amp[0, 0] = 0.0
-    spec = rng.normal(size=(n, c, h, w // 2 + 1)) + 1j * rng.normal(size=(n, c, h, w // 2 + 1))
+    size = (c, h, w // 2 + 1)
+    spec = np.stack([r.normal(size=size) + 1j * r.normal(size=size) for r in rngs]).reshape(n, *size)
     img = np.fft.irfft2(spec * amp, s=(h, w)).astype(np.float32)
     return standardise_images(np.moveaxis(img, 1, -1))
 
 
-def add_scale(images: np.ndarray, grid: int, factor: float, seed: int | np.random.Generator) -> np.ndarray:
+def add_scale(images: np.ndarray, grid: int, factor: float, seed=0) -> np.ndarray:
     """Add one more scale of fluctuations to standardised images and standardise again (strategy 1)."""
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n, h, w, c = images.shape
-    noise = rng.uniform(-1.0, 1.0, size=(n, min(grid, h), min(grid, w), c)).astype(np.float32)
+    size = (min(grid, h), min(grid, w), c)
+    noise = np.stack([r.uniform(-1.0, 1.0, size=size) for r in _generators(n, seed)]).astype(np.float32)
     return standardise_images(images + np.float32(factor) * upscale(noise, (h, w)))
