@@ -125,8 +125,9 @@ class OipRequest:
     settings: OipSettings = field(default_factory=OipSettings)
     with_data_active: bool = False
     progress_hz: float = 30.0
-    #: which selected map (position in ``maps``) the live frames show; may change while running
-    focus: int = 0
+    #: which selected map (position in ``maps``) the live frames show, -1: the highest loss so far;
+    #: may be changed while the search runs
+    focus: int = -1
 
 
 @dataclass
@@ -141,6 +142,9 @@ class OipFrame:
     curve: np.ndarray  # its loss curve so far
     rel_change: float
     losses: np.ndarray  # current loss of every selected map (best restart)
+    initial: np.ndarray | None = None  # (H, W) its start image
+    snapshots: np.ndarray | None = None  # (k, H, W) its snapshots reached so far
+    snapshot_steps: tuple[int, ...] = ()
 
 
 @dataclass
@@ -286,12 +290,22 @@ class _Run:
         ):
             return
         self._last_emit = now
-        focus = int(np.clip(self.r.focus, 0, len(self.maps) - 1))
+        best = _best(losses, self.R)
+        focus = (
+            int(np.argmax(best)) if self.r.focus < 0 else int(np.clip(self.r.focus, 0, len(self.maps) - 1))
+        )
         b = focus * self.R + int(np.argmax(losses.reshape(-1, self.R)[focus]))
         curve = curves[b, : step + 1].copy() if curves is not None else np.zeros(0, np.float32)
-        rel = float(abs(curve[-1] - curve[-2]) / (abs(curve[-1]) + 1e-7)) if len(curve) > 1 else float("nan")
+        done = curve[np.isfinite(curve)]
+        rel = float(abs(done[-1] - done[-2]) / (abs(done[-1]) + 1e-7)) if len(done) > 1 else float("nan")
         image = np.array(x[b, :, :, 0], dtype=np.float32)  # a copy: x is reused
-        frame = OipFrame(step, steps, phase, int(self.maps[focus]), image, curve, rel, _best(losses, self.R))
+        done = [k for k, st in enumerate(self._snap_steps) if st <= step]
+        frame = OipFrame(
+            step, steps, phase, int(self.maps[focus]), image, curve, rel, best,
+            initial=np.array(self._x0[b, :, :, 0], np.float32),
+            snapshots=np.array(self._snaps[b, : len(done), :, :, 0], np.float32),
+            snapshot_steps=tuple(self._snap_steps[: len(done)]),
+        )  # fmt: skip
         self.progress((step + 1) / steps, f"{phase} step {step + 1}/{steps}", frame)
 
     def precursor(self) -> np.ndarray:
@@ -337,6 +351,7 @@ class _Run:
         curves = np.full((B, steps), np.nan, np.float32)
         snap_steps = log_spaced_steps(steps, s.snapshots)
         snaps = np.zeros((B, len(snap_steps), *self.shape), np.float32)
+        self._x0, self._snaps, self._snap_steps = x0, snaps, snap_steps
         stage_starts = {int(c): k + 1 for k, c in enumerate(np.cumsum(s.stages)[:-1])} if s.stages else {}
         zero_run = np.zeros(B, np.int32)
         below = np.zeros(B, np.int32)

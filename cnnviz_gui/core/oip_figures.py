@@ -65,8 +65,10 @@ def run_figure(result, i: int, cmap: str = "viridis", contrast: bool = False):
             ax.set_title("initial", fontsize=8)
         else:
             s = steps[k - 1]
-            val = curve[s] if s < len(curve) and np.isfinite(curve[s]) else np.nan
-            ax.set_title(f"step {s}\nloss {val:.3g}", fontsize=8)
+            if s < len(curve) and np.isfinite(curve[s]):
+                ax.set_title(f"step {s}\nloss {curve[s]:.3g}", fontsize=8)
+            else:
+                ax.set_title(f"step {s}\n(stopped at {int(result.steps_used[i])})", fontsize=8)
     ax = fig.add_subplot(grid[1, :])
     ok = np.isfinite(curve)
     ax.plot(np.flatnonzero(ok), curve[ok], color="C0", lw=1.5)

@@ -26,6 +26,7 @@ from cnnviz_gui.ui import dialogs
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.layer_tree import LayerTree
 from cnnviz_gui.ui.model_panel import ModelPanel
+from cnnviz_gui.ui.oip_panel import OipPanel
 from cnnviz_gui.ui.state import AppState
 from cnnviz_gui.ui.summary_view import SummaryView
 
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.layers_dock = self._add_dock("Layers", self.layer_tree, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.summary_view = SummaryView(state, bridge)
         self.add_view(self.summary_view)
+        self.add_view(OipPanel(state, bridge))
 
         self.resizeDocks([self.model_dock, self.layers_dock], [300, 480], Qt.Orientation.Vertical)
         self.resizeDocks([self.model_dock], [420], Qt.Orientation.Horizontal)
