@@ -274,6 +274,7 @@ class _Run:
         self.idx = np.repeat(self.maps, self.R)  # sample b = map (b // R), restart (b % R)
         self.shape = target.info.input_shape
         self._last_emit = 0.0
+        self._auto: int | None = None
         self.stopped = False
 
     def seeds(self, *extra) -> list[tuple[int, ...]]:

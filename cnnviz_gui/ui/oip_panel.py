@@ -36,6 +36,7 @@ from cnnviz_gui.core.figures import ExportError
 from cnnviz_gui.ui.oip_widgets import AtlasView, LiveView
 
 MAX_GIF_FRAMES = 240
+SLOW_INTERVAL = 0.2  # seconds between redraws of the live loss curve and status text (costly repaints)
 
 
 def format_maps(maps: list[int]) -> str:
@@ -79,6 +80,8 @@ class OipPanel(QWidget):
         self._stop = threading.Event()
         self._gif_frames: list[tuple[int, int, np.ndarray]] = []
         self._gif_stride = 1
+        self._drawn_key: tuple = (None, -1)
+        self._curve_drawn = 0.0
         self._started = 0.0
         self._build()
         state.model_changed.connect(self._on_model_changed)
@@ -328,6 +331,8 @@ class OipPanel(QWidget):
         self.frames_drawn = 0
         self._gif_frames = []
         self._gif_stride = 1
+        self._drawn_key = (None, -1)
+        self._curve_drawn = 0.0
         self._started = time.monotonic()
         self.live.clear(f"Starting: {len(maps)} maps of {layer} × {settings.restarts} restarts…")
         self.start_button.setEnabled(False)
@@ -372,21 +377,29 @@ class OipPanel(QWidget):
         self.stop_button.setEnabled(False)
 
     def _on_progress(self, fraction: float, text: str, frame) -> None:
+        """Draw a live frame: only what changed (the strip and title when a snapshot or the map changes)."""
         if self.request is None:
             return
         if frame is None:
             self.live.status.setText(text)
             return
         self.frames_drawn += 1
-        speed = (frame.step + 1) / max(time.monotonic() - self._started, 1e-6)
-        self.live.status.setText(
-            f"{text} · map {frame.map_index} · loss {_last_finite(frame.curve):.4g} · relative change "
-            f"{frame.rel_change:.2e} · {speed:.0f} steps/s · "
-            f"{int((frame.losses > 0).sum())}/{len(frame.losses)} maps react so far"
-        )
-        self.live.show_image(frame.image, f"map {frame.map_index}, step {frame.step}")
-        self.live.show_curve(frame.curve, list(frame.snapshot_steps))
-        self.live.show_strip(frame.initial, frame.snapshots, frame.snapshot_steps)
+        key = (frame.map_index, len(frame.snapshot_steps))
+        self.live.show_image(frame.image, f"map {frame.map_index}" if key[0] != self._drawn_key[0] else "")
+        now = time.monotonic()
+        if key != self._drawn_key or now - self._curve_drawn >= SLOW_INTERVAL:  # curve and text change slowly
+            marks = list(frame.snapshot_steps) if key != self._drawn_key else None
+            self.live.show_curve(frame.curve, marks, total=frame.steps)
+            self._curve_drawn = now
+            speed = (frame.step + 1) / max(now - self._started, 1e-6)
+            self.live.status.setText(
+                f"{text} · map {frame.map_index} · loss {_last_finite(frame.curve):.4g} · relative change "
+                f"{frame.rel_change:.2e} · {speed:.0f} steps/s · "
+                f"{int((frame.losses > 0).sum())}/{len(frame.losses)} maps react so far"
+            )
+        if key != self._drawn_key:
+            self.live.show_strip(frame.initial, frame.snapshots, frame.snapshot_steps)
+            self._drawn_key = key
         if self.frames_drawn % self._gif_stride == 0:  # keep at most MAX_GIF_FRAMES, evenly spread
             self._gif_frames.append((frame.map_index, frame.step, frame.image))
             if len(self._gif_frames) > MAX_GIF_FRAMES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from cnnviz_gui.core.activations import mosaic
 from cnnviz_gui.core.oip_figures import contrast_stretch
@@ -48,7 +48,8 @@ class LiveView(QWidget):
         self.loss_plot.setLabel("left", "loss (mean activation)")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.3)
         self.loss_plot.setTitle("loss curve", color="#333")
-        self.curve = self.loss_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2))
+        self.curve_widget.setAntialiasing(False)  # cheaper repaints while the curve grows live
+        self.curve = self.loss_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), antialias=False)
         self.marks = pg.ScatterPlotItem(size=7, brush=pg.mkBrush("#d62728"), pen=None)
         self.loss_plot.addItem(self.marks)
         self.strip_glw = pg.GraphicsLayoutWidget()
@@ -59,6 +60,9 @@ class LiveView(QWidget):
         self.strip_glw.setMinimumHeight(110)
         self.status = QLabel("Choose a layer and maps, then press Start.")
         self.status.setWordWrap(True)
+        # a fixed height: a new text every frame must not re-lay out the whole panel
+        self.status.setFixedHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         top = QSplitter()
         top.addWidget(self.glw)
         top.addWidget(self.curve_widget)
@@ -75,6 +79,7 @@ class LiveView(QWidget):
         lay.addLayout(self.header)
         lay.addWidget(split, 1)
         self._strip_shape: tuple = ()
+        self._yrange: tuple | None = None
         self.contrast = False
 
     def show_image(self, image: np.ndarray, title: str = "") -> None:
@@ -86,16 +91,25 @@ class LiveView(QWidget):
         if title:
             self.image_plot.setTitle(title)
 
-    def show_curve(self, curve: np.ndarray, marks: list[int] | None = None) -> None:
+    def show_curve(self, curve: np.ndarray, marks: list[int] | None = None, total: int | None = None) -> None:
+        """The loss curve; ``marks`` (snapshot steps) are redrawn only when given. With ``total`` (live) the
+        axes span all steps and grow in jumps, so most updates repaint the line only, not the axes."""
         curve = np.asarray(curve, dtype=np.float32)
         ok = np.isfinite(curve)
         x = np.flatnonzero(ok)
         self.curve.setData(x, curve[ok])
-        if marks:
+        if total is None:
+            self._yrange = None
+            self.loss_plot.enableAutoRange()
+        elif ok.any():
+            lo, hi = float(curve[ok].min()), float(curve[ok].max())
+            if self._yrange is None or lo < self._yrange[0] or hi > self._yrange[1]:
+                pad = max(hi - lo, abs(hi), 1e-3) * 0.25
+                self._yrange = (lo - pad if lo < 0 else min(0.0, lo), hi + pad)
+                self.loss_plot.setRange(xRange=(0, total), yRange=self._yrange, padding=0.02)
+        if marks is not None:
             pts = [s for s in marks if s < len(curve) and ok[s]]
             self.marks.setData(pts, curve[pts])
-        else:
-            self.marks.setData([], [])
 
     def show_strip(self, initial: np.ndarray | None, snapshots, steps) -> None:
         frames = [] if initial is None else [np.asarray(initial, np.float32)]
@@ -119,6 +133,7 @@ class LiveView(QWidget):
             self._strip_shape = grid.shape
 
     def clear(self, text: str = "") -> None:
+        self._yrange = None
         self.image.clear()
         self.curve.setData([], [])
         self.marks.setData([], [])
