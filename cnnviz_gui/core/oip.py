@@ -292,9 +292,13 @@ class _Run:
             return
         self._last_emit = now
         best = _best(losses, self.R)
-        focus = (
-            int(np.argmax(best)) if self.r.focus < 0 else int(np.clip(self.r.focus, 0, len(self.maps) - 1))
-        )
+        if self.r.focus >= 0:
+            focus = int(np.clip(self.r.focus, 0, len(self.maps) - 1))
+        else:  # the highest loss, kept until another map leads by 10 % (the view does not flicker)
+            top = int(np.argmax(best))
+            if self._auto is None or best[top] > 1.1 * best[self._auto]:
+                self._auto = top
+            focus = self._auto
         b = focus * self.R + int(np.argmax(losses.reshape(-1, self.R)[focus]))
         curve = curves[b, : step + 1].copy() if curves is not None else np.zeros(0, np.float32)
         done = curve[np.isfinite(curve)]
@@ -360,6 +364,7 @@ class _Run:
         steps_used = np.zeros(B, np.int32)
         active = np.ones(B, bool)
         gave_up = np.zeros(B, bool)
+        last = np.zeros(B, np.float32)  # each sample's latest loss
         x = tf.constant(x0)
         m = v = tf.zeros_like(x)
         t = tf.constant(0.0)
@@ -378,6 +383,7 @@ class _Run:
             x, m, v, t, loss_t, gz_t = self.stepper.fn(redirect)(x, m, v, t, idx_t, eps, tf.constant(active))
             loss, gz = loss_t.numpy(), gz_t.numpy()
             curves[active, j] = loss[active]
+            last[active] = loss[active]
             steps_used[active] = j + 1
             # articles: relative change between successive steps, after step 10, in several successive steps
             if j > 10:
@@ -398,24 +404,15 @@ class _Run:
                 xn = x.numpy()
                 if j in snap_steps:
                     snaps[:, snap_steps.index(j)] = xn
-            self.emit(j, steps, "ascent", xn if need_x else None, curves, _last(curves, j))
+            self.emit(j, steps, "ascent", xn if need_x else None, curves, last)
             if not active.any():
                 break
         xn = x.numpy()
-        last = _last(curves, steps - 1)
         for k, st in enumerate(snap_steps):  # samples that stopped early keep their final image
             late = steps_used <= st
             snaps[late, k] = xn[late]
         converged = below >= s.conv_successive
         return xn, curves, snap_steps, snaps, last, converged, conv_step, steps_used, gave_up
-
-
-def _last(curves: np.ndarray, j: int) -> np.ndarray:
-    """Each row's last finite value up to column ``j`` (0 where none)."""
-    part = curves[:, : j + 1]
-    ok = np.isfinite(part)
-    pos = np.where(ok.any(axis=1), part.shape[1] - 1 - np.argmax(ok[:, ::-1], axis=1), -1)
-    return np.where(pos >= 0, part[np.arange(len(part)), np.maximum(pos, 0)], 0.0).astype(np.float32)
 
 
 def _best(losses: np.ndarray, R: int) -> np.ndarray:

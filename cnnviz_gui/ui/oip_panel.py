@@ -179,12 +179,15 @@ class OipPanel(QWidget):
         self.sort_box.addItems(["final loss", "map index"])
         self.contrast = QCheckBox("contrast enhancement")
         self.contrast.setChecked(True)
+        self.show_initial = QCheckBox("show the initial images")
+        self.show_initial.setToolTip("The start images in the same places, to compare with the OIPs")
         self.atlas_summary = QLabel("The atlas appears when a run has finished.")
         self.atlas_summary.setWordWrap(True)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Sort by"))
         bar.addWidget(self.sort_box)
         bar.addWidget(self.contrast)
+        bar.addWidget(self.show_initial)
         bar.addStretch(1)
         atlas_page = QWidget()
         al = QVBoxLayout(atlas_page)
@@ -210,6 +213,7 @@ class OipPanel(QWidget):
         self.gif_button.clicked.connect(self._gif_dialog)
         self.sort_box.currentTextChanged.connect(lambda _: self._show_atlas())
         self.contrast.toggled.connect(self._on_contrast)
+        self.show_initial.toggled.connect(lambda _: self._show_atlas())
         self.atlas.tile_clicked.connect(self.show_run)
         self.watch_box.currentIndexChanged.connect(self._on_watch)
         self.apply_preset(self.preset_box.currentText())
@@ -447,7 +451,7 @@ class OipPanel(QWidget):
         if self.result is None:
             return
         by = "loss" if self.sort_box.currentIndex() == 0 else "index"
-        self.atlas.set_result(self.result, by, self.contrast.isChecked())
+        self.atlas.set_result(self.result, by, self.contrast.isChecked(), self.show_initial.isChecked())
         self.atlas_summary.setText(self.summary() + ". Red ✕: the map does not react.")
 
     def _on_contrast(self, on: bool) -> None:

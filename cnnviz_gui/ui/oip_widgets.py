@@ -156,12 +156,13 @@ class AtlasView(MapGrid):
         self.result = None
         self.map_clicked.connect(lambda k: self.tile_clicked.emit(int(self.order[k])))
 
-    def set_result(self, result, by: str = "loss", contrast: bool = True) -> None:
+    def set_result(self, result, by: str = "loss", contrast: bool = True, initial: bool = False) -> None:
+        """Show the final OIPs (or, with ``initial``, the start images in the same places)."""
         from cnnviz_gui.core.oip_figures import atlas_order
 
         self.result = result
         self.order = atlas_order(result, by)
-        images = result.images[self.order, :, :, 0]
+        images = (result.initial if initial else result.images)[self.order, :, :, 0]
         shown = contrast_stretch(images) if contrast else images
         lv = (0.0, 1.0) if contrast else _levels(images)
         self.set_maps(shown, per_map=False, levels=lv)

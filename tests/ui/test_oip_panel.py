@@ -88,6 +88,15 @@ def test_contrast_toggle_and_sorting_change_the_atlas(sync_window):
     before = panel.atlas.image.image.copy()
     panel.contrast.setChecked(False)
     assert not np.allclose(np.nan_to_num(before), np.nan_to_num(panel.atlas.image.image))
+    final = panel.atlas.image.image.copy()
+    panel.show_initial.setChecked(True)  # the start images in the same places
+    h, w = 28, 28
+    first = int(panel.atlas.order[0])
+    np.testing.assert_allclose(
+        panel.atlas.image.image[:h, :w], panel.result.initial[first, :, :, 0], atol=1e-6
+    )
+    assert not np.allclose(np.nan_to_num(final), np.nan_to_num(panel.atlas.image.image))
+    panel.show_initial.setChecked(False)
     by_loss = panel.atlas.order.copy()
     panel.sort_box.setCurrentIndex(1)
     assert list(panel.atlas.order) == list(range(8)) and list(by_loss) != list(range(8))
