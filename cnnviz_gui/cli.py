@@ -9,6 +9,8 @@ import argparse
 import sys
 
 from cnnviz_gui import __version__
+from cnnviz_gui.commands import latent as latent_command
+from cnnviz_gui.commands import oip as oip_command
 
 SUBCOMMANDS = ("info", "train", "activations", "oip", "latent")
 
@@ -222,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     acts.add_argument("--out", required=True, help="figure file: .png, .svg or .pdf")
     acts.add_argument("--npz", default=None, help="also save the raw arrays to this .npz")
     acts.set_defaults(func=_cmd_activations)
-    __import__("cnnviz_gui.commands.oip", fromlist=["add_parser"]).add_parser(sub)
+    latent_command.add_parser(sub)
+    oip_command.add_parser(sub)
     return p
 
 
@@ -240,7 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "func", None) is None:
             build_parser().print_help()
             return 0
-        return args.func(args)
+        from cnnviz_gui.core.native_logs import native_stderr_silenced
+
+        with native_stderr_silenced():
+            return args.func(args)
     args, _qt_args = _gui_parser().parse_known_args(argv)
     from cnnviz_gui.ui.app import run_app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 
 from cnnviz_gui.cli import TextProgress, main
 
@@ -48,3 +49,29 @@ def test_text_progress_bar():
     bar.done()
     text = buf.getvalue()
     assert "[#####.....]  50.0% epoch 1/2" in text and "[##########] 100.0% done" in text
+
+
+def test_info_stderr_carries_only_cnnviz_messages(bad_models, default_model_path):
+    """TensorFlow's native start-up notices (written to fd 2) do not reach a command's stderr."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "CNNVIZ_NATIVE_LOGS"}
+    ok = subprocess.run(
+        [sys.executable, "-m", "cnnviz_gui", "info", str(default_model_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert ok.returncode == 0 and "Conv2D_3" in ok.stdout
+    assert ok.stderr == ""
+    bad = subprocess.run(
+        [sys.executable, "-m", "cnnviz_gui", "info", str(bad_models["truncated_keras"])],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.startswith("cnnviz: ") and bad.stderr.count("\n") == 1
