@@ -192,3 +192,17 @@ def test_data_active_flags_dead_maps(dead_map_model):
         "noise", rng.uniform(0, 1, size=(64, 12, 12, 1)).astype(np.float32), np.zeros(64, int), ["a"]
     )
     assert list(data_active(dead_map_model, "c2", [0, 1], dataset=ds)) == [True, False]
+
+
+def test_retrace_survives_a_layer_reused_in_another_graph():
+    import keras
+
+    from cnnviz_gui.core.models import LoadedModel, describe
+
+    x = keras.Input((10, 10, 1))
+    conv = keras.layers.Conv2D(3, 3, activation="relu", name="c")
+    out = keras.layers.Dense(4, activation="softmax", name="head")(keras.layers.Flatten()(conv(x)))
+    model = keras.Model(x, out)
+    conv(keras.Input((10, 10, 1)))  # the layer now has a second node elsewhere
+    target = oip.OipTarget(LoadedModel(model, describe(model, "tiny.keras", None)), "head")
+    assert target.info.kind == "logit" and target.info.redirect_available

@@ -22,7 +22,8 @@ def _window(qtbot, compute, default_model_path):
     qtbot.addWidget(w)
     w.show()
     w.open_model_file(str(default_model_path))
-    qtbot.waitUntil(lambda: w.state.info is not None, timeout=30000)
+    qtbot.waitUntil(lambda: w.state.info is not None and w.state.input_image is not None, timeout=30000)
+    qtbot.wait(10)  # the window shows the default input's activations first
     panel = next(w.tabs.widget(i) for i in range(w.tabs.count()) if isinstance(w.tabs.widget(i), OipPanel))
     w.tabs.setCurrentWidget(panel)
     return w, panel
