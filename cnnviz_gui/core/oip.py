@@ -226,6 +226,8 @@ class _Stepper:
                     )
                     total -= s.tv_weight * tf.reduce_sum(tv * (tf.stop_gradient(tf.abs(loss_b)) + 1.0))
             g = tape.gradient(total, x)
+            if s.jitter > 0:  # report the loss of the image itself, not of its shifted copy
+                loss_b = tf.reduce_sum(target.values(x) * tf.one_hot(idx, n_units, dtype=per.dtype), axis=1)
             gzero = tf.reduce_all(tf.equal(g, 0.0), axis=[1, 2, 3])
             if adam:
                 t1 = t + 1.0

@@ -179,6 +179,7 @@ class OipPanel(QWidget):
         self.sort_box.addItems(["final loss", "map index"])
         self.contrast = QCheckBox("contrast enhancement")
         self.contrast.setChecked(True)
+        self.live.contrast = True
         self.show_initial = QCheckBox("show the initial images")
         self.show_initial.setToolTip("The start images in the same places, to compare with the OIPs")
         self.atlas_summary = QLabel("The atlas appears when a run has finished.")

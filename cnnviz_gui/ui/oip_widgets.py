@@ -165,19 +165,26 @@ class AtlasView(MapGrid):
         images = (result.initial if initial else result.images)[self.order, :, :, 0]
         shown = contrast_stretch(images) if contrast else images
         lv = (0.0, 1.0) if contrast else _levels(images)
-        self.set_maps(shown, per_map=False, levels=lv)
-        h, w = images.shape[1:]
-        sx, sy = w + self.pad, h + self.pad
-        texts = []
-        crosses = []
+        names = []
+        self._dead = []
         for k, i in enumerate(self.order):
             mark = "" if result.data_active is None or result.data_active[i] else "*"
-            texts.append(((k % self.ncols) * sx, (k // self.ncols) * sy, f"{int(result.maps[i])}{mark}"))
+            names.append(f"{int(result.maps[i])}{mark}")
             if not result.reacts[i]:
-                crosses.append(((k % self.ncols) * sx + w / 2, (k // self.ncols) * sy + h / 2))
-        self.labels.set_items(texts, min(h, w))
-        self.crosses.setData([c[0] for c in crosses], [c[1] for c in crosses])
+                self._dead.append(k)
+        self.set_maps(shown, per_map=False, levels=lv, names=names)
         self.readout.setText("hover a tile for its map and loss; click it to see its run")
+
+    _dead: list[int] = []
+
+    def set_maps(self, maps, *args, **kwargs) -> None:
+        """As :meth:`MapGrid.set_maps`; the crosses follow the tiles when the grid re-flows."""
+        super().set_maps(maps, *args, **kwargs)
+        h, w = np.asarray(maps).shape[1:3]
+        sx, sy = w + self.pad, h + self.pad
+        xs = [(k % self.ncols) * sx + w / 2 for k in self._dead]
+        ys = [(k // self.ncols) * sy + h / 2 for k in self._dead]
+        self.crosses.setData(xs, ys)
 
     def _on_mouse_moved(self, pos) -> None:
         hit = self._scene_to_tile(pos)

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from cnnviz_gui.core.compute import ComputeThread
+from cnnviz_gui.core.oip_figures import contrast_stretch
 from cnnviz_gui.ui.app import configure_pyqtgraph
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.main_window import MainWindow
@@ -64,7 +65,7 @@ def test_run_shows_live_views_atlas_and_exports(sync_window, tmp_path):
     tile = int(np.flatnonzero(panel.atlas.order == k)[0])
     panel.atlas.map_clicked.emit(tile)
     assert panel.focus == k and f"Map {int(r.maps[k])}:" in panel.live.status.text()
-    np.testing.assert_allclose(panel.live.image.image, r.images[k, :, :, 0])
+    np.testing.assert_allclose(panel.live.image.image, contrast_stretch(r.images[k, None, :, :, 0])[0])
     # exports: run figure, atlas figure, arrays, GIF
     run_png = w.export_active_view(str(tmp_path / "run.png"))
     assert run_png is not None and np.asarray(Image.open(run_png))[..., :3].std() > 20
