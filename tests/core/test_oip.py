@@ -206,3 +206,10 @@ def test_retrace_survives_a_layer_reused_in_another_graph():
     conv(keras.Input((10, 10, 1)))  # the layer now has a second node elsewhere
     target = oip.OipTarget(LoadedModel(model, describe(model, "tiny.keras", None)), "head")
     assert target.info.kind == "logit" and target.info.redirect_available
+
+
+def test_adam_fourier_jitter_and_tv_options_ascend(default_loaded):
+    s = oip.preset("Smooth", steps=30, optimizer="adam", init="fourier", redirect_steps=0)
+    res = oip.run_oip(default_loaded, oip.OipRequest("Conv2D_3", [2, 9], s))
+    assert res.reacts.all() and (res.curves[:, -1] > res.curves[:, 0]).all()
+    np.testing.assert_allclose(res.images.std(axis=(1, 2, 3)), 1.0, atol=1e-3)
