@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -33,27 +28,11 @@ from PySide6.QtWidgets import (
 
 from cnnviz_gui.core import oip
 from cnnviz_gui.core.figures import ExportError
+from cnnviz_gui.ui.oip_form import OipForm, format_maps
 from cnnviz_gui.ui.oip_widgets import AtlasView, LiveView
 
 MAX_GIF_FRAMES = 240
 SLOW_INTERVAL = 0.2  # seconds between redraws of the live loss curve and status text (costly repaints)
-
-
-def format_maps(maps: list[int]) -> str:
-    """[0, 1, 2, 5, 7, 8] -> '0-2,5,7-8'."""
-    maps = sorted(set(int(m) for m in maps))
-    parts, start = [], None
-    for k, m in enumerate(maps):
-        if start is None:
-            start = m
-        if k + 1 == len(maps) or maps[k + 1] != m + 1:
-            parts.append(str(start) if start == m else f"{start}-{m}")
-            start = None
-    return ",".join(parts)
-
-
-def _floats(text: str) -> tuple[float, ...]:
-    return tuple(float(t) for t in text.replace(";", ",").split(",") if t.strip())
 
 
 def _last_finite(curve: np.ndarray) -> float:
@@ -92,59 +71,7 @@ class OipPanel(QWidget):
 
     # -- construction ---------------------------------------------------------------------------------------
     def _build(self) -> None:
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.layer_box = QComboBox()
-        self.layer_box.setToolTip("The layer whose maps (or units) are maximised")
-        self.maps_edit = QLineEdit("all")
-        self.maps_edit.setToolTip("Maps: all, 0-127, 3,7,120 — or select maps in the Layers tree")
-        self.preset_box = QComboBox()
-        self.preset_box.addItems(list(oip.PRESETS))
-        self.steps = QSpinBox(minimum=1, maximum=100000, value=600)
-        self.eps = QDoubleSpinBox(decimals=4, minimum=0.0001, maximum=1.0, singleStep=0.005, value=0.01)
-        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
-        self.restarts = QSpinBox(minimum=1, maximum=64, value=1)
-        self.precursor = QSpinBox(minimum=0, maximum=256, value=0)
-        self.precursor.setToolTip("K long-scale start images tried per map; the best one is continued")
-        self.redirect = QSpinBox(minimum=0, maximum=100000, value=0)
-        self.redirect.setToolTip("ReLU-gradient redirection during the first steps so that dead maps start")
-        self.stages = QLineEdit("")
-        self.stages.setPlaceholderText("e.g. 20,40,80,400 (strategy 1)")
-        self.init_box = QComboBox()
-        self.init_box.addItems(["multi-scale grids", "Fourier 1/f"])
-        self.factors = QLineEdit("0.5, 0.5, 0.5, 0.5")
-        self.factors.setToolTip("Amplitude of the 3x3, 7x7, 14x14, 28x28 fluctuations")
-        self.jitter = QSpinBox(minimum=0, maximum=8, value=0)
-        self.tv = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=10.0, singleStep=0.01, value=0.0)
-        self.optimizer = QComboBox()
-        self.optimizer.addItems(["normalised", "adam"])
-        self.threshold = QLineEdit("1e-4")
-        self.threshold.setToolTip("Converged: |relative loss change| below this in 4 successive steps")
-        self.early_stop = QCheckBox("stop a map when converged")
-        self.data_check = QCheckBox("check which maps the bundled data activates")
-        self.data_check.setChecked(True)
-        rows = [
-            ("Layer", self.layer_box),
-            ("Maps", self.maps_edit),
-            ("Preset", self.preset_box),
-            ("Steps", self.steps),
-            ("Epsilon", self.eps),
-            ("Seed", self.seed),
-            ("Restarts", self.restarts),
-            ("Precursor starts", self.precursor),
-            ("Redirect steps", self.redirect),
-            ("Stages", self.stages),
-            ("Start image", self.init_box),
-            ("Scale factors", self.factors),
-            ("Jitter (px)", self.jitter),
-            ("TV weight", self.tv),
-            ("Optimizer", self.optimizer),
-            ("Convergence", self.threshold),
-        ]
-        for label, w in rows:
-            form.addRow(label, w)
-        form.addRow(self.early_stop)
-        form.addRow(self.data_check)
+        self.form = OipForm()
         self.start_button = QPushButton("Start")
         self.start_button.setDefault(True)
         self.stop_button = QPushButton("Stop")
@@ -159,13 +86,14 @@ class OipPanel(QWidget):
         self.info_label.setWordWrap(True)
         side = QWidget()
         side_lay = QVBoxLayout(side)
-        side_lay.addLayout(form)
+        side_lay.addWidget(self.form)
         side_lay.addLayout(buttons)
         side_lay.addWidget(self.info_label)
         side_lay.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(300)
 
         self.live = LiveView()
@@ -208,7 +136,6 @@ class OipPanel(QWidget):
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(split)
 
-        self.preset_box.currentTextChanged.connect(self.apply_preset)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.gif_button.clicked.connect(self._gif_dialog)
@@ -217,89 +144,28 @@ class OipPanel(QWidget):
         self.show_initial.toggled.connect(lambda _: self._show_atlas())
         self.atlas.tile_clicked.connect(self.show_run)
         self.watch_box.currentIndexChanged.connect(self._on_watch)
-        self.apply_preset(self.preset_box.currentText())
-
-    # -- settings ----------------------------------------------------------------------------------------------
-    def apply_preset(self, name: str) -> None:
-        s = oip.PRESETS[name]
-        self.steps.setValue(s.steps)
-        self.eps.setValue(s.epsilon)
-        self.restarts.setValue(s.restarts)
-        self.precursor.setValue(s.precursor_starts)
-        self.redirect.setValue(s.redirect_steps)
-        self.stages.setText(",".join(str(b) for b in s.stages))
-        self.steps.setEnabled(not s.stages)
-        self.init_box.setCurrentIndex(0 if s.init == "multiscale" else 1)
-        self.factors.setText(", ".join(f"{f:g}" for f in s.factors))
-        self.jitter.setValue(s.jitter)
-        self.tv.setValue(s.tv_weight)
-        self.optimizer.setCurrentText(s.optimizer)
-        self.threshold.setText(f"{s.conv_threshold:g}")
-        self.early_stop.setChecked(s.early_stop)
 
     def settings(self) -> oip.OipSettings:
-        """The form as settings (raises ValueError with a readable message)."""
-        try:
-            factors = _floats(self.factors.text())
-            stages = tuple(int(v) for v in _floats(self.stages.text()))
-            threshold = float(self.threshold.text())
-        except ValueError as err:
-            raise ValueError(
-                "Scale factors, stages and the convergence threshold must be numbers, e.g. "
-                "'0.5, 0.5, 0.5, 0.5', '20,40,80,400' and '1e-4'."
-            ) from err
-        base = oip.PRESETS[self.preset_box.currentText()]
-        s = replace(
-            base,
-            steps=self.steps.value(),
-            epsilon=self.eps.value(),
-            seed=self.seed.value(),
-            restarts=self.restarts.value(),
-            precursor_starts=self.precursor.value(),
-            redirect_steps=self.redirect.value(),
-            stages=stages,
-            init="multiscale" if self.init_box.currentIndex() == 0 else "fourier",
-            factors=factors,
-            jitter=self.jitter.value(),
-            tv_weight=self.tv.value(),
-            optimizer=self.optimizer.currentText(),
-            conv_threshold=threshold,
-            early_stop=self.early_stop.isChecked(),
-        )
-        s.validate()
-        return s
+        """The form's settings (raises ValueError with a readable message)."""
+        return self.form.settings()
 
     # -- model and selection -----------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:
         self.stop()
-        self.layer_box.clear()
+        self.form.layer_box.clear()
         info = loaded.info if loaded is not None else None
         if info is None or not info.image_input:
             self.live.clear("This model has no image input: OIP search needs one.")
             return
-        for layer in info.iter_layers():
-            shape = layer.output_shape
-            if layer.children or shape is None:
-                continue
-            if len(shape) == 3 and shape[-1]:
-                self.layer_box.addItem(f"{layer.name}  ({shape[-1]} maps)", layer.name)
-            elif len(shape) == 1 and shape[0]:
-                self.layer_box.addItem(f"{layer.name}  ({shape[0]} units)", layer.name)
-        convs = [i for i in range(self.layer_box.count()) if "maps" in self.layer_box.itemText(i)]
-        if convs:
-            self.layer_box.setCurrentIndex(convs[-1])
+        self.form.set_layers(info)
 
     def _on_layer_selected(self, name: str) -> None:
-        k = self.layer_box.findData(name)
-        if k >= 0 and not self.running:
-            self.layer_box.setCurrentIndex(k)
-            self.maps_edit.setText("all")
+        if not self.running and self.form.select_layer(name):
+            self.form.maps_edit.setText("all")
 
     def _on_maps_selected(self, layer: str, maps: list) -> None:
-        k = self.layer_box.findData(layer)
-        if k >= 0 and not self.running:
-            self.layer_box.setCurrentIndex(k)
-            self.maps_edit.setText(format_maps(maps) if maps else "all")
+        if not self.running and self.form.select_layer(layer):
+            self.form.maps_edit.setText(format_maps(maps) if maps else "all")
 
     # -- running -------------------------------------------------------------------------------------------------
     @property
@@ -308,14 +174,13 @@ class OipPanel(QWidget):
 
     def start(self) -> None:
         loaded = self.state.loaded
-        if loaded is None or self.layer_box.count() == 0:
+        layer = self.form.layer
+        if loaded is None or layer is None:
             self._say("Open a model with an image input first.")
             return
-        layer = self.layer_box.currentData()
-        n_units = int(self.layer_box.currentText().split("(")[-1].split()[0])
         try:
             settings = self.settings()
-            maps = oip.parse_maps(self.maps_edit.text(), n_units)
+            maps = oip.parse_maps(self.form.maps_edit.text(), self.form.n_units)
         except ValueError as err:
             self._say(str(err))
             return
@@ -323,7 +188,7 @@ class OipPanel(QWidget):
         self._stop = threading.Event()
         stop = self._stop
         self.request = oip.OipRequest(
-            layer, maps, settings, with_data_active=self.data_check.isChecked(), focus=-1
+            layer, maps, settings, with_data_active=self.form.data_check.isChecked(), focus=-1
         )
         request = self.request
         self.focus = 0
@@ -470,15 +335,22 @@ class OipPanel(QWidget):
         steps = [int(s) for s in r.snapshot_steps]
         self.live.show_image(r.images[i, :, :, 0], f"map {int(r.maps[i])}: final image")
         self.live.show_curve(r.curves[i], steps)
-        self.live.show_strip(r.initial[i, :, :, 0], r.snapshots[i, :, :, :, 0], steps)
-        state = "reacts" if r.reacts[i] else "does NOT react"
-        conv = f"converged at step {int(r.converged_step[i])}" if r.converged[i] else "not converged"
+        used = int(r.steps_used[i])
+        labels = [f"step {st}" if st < used else f"stopped at {used}" for st in steps]
+        self.live.show_strip(r.initial[i, :, :, 0], r.snapshots[i, :, :, :, 0], labels)
+        if r.reacts[i]:
+            conv = f"converged at step {int(r.converged_step[i])}" if r.converged[i] else "not converged"
+            state = f"reacts, {conv} (last relative change {r.rel_change[i]:.1e})"
+        else:
+            state = (
+                f"does NOT react (gave up after {used} steps)" if used < r.curves.shape[1] else "no reaction"
+            )
         data = ""
         if r.data_active is not None:
             data = ", data-active" if r.data_active[i] else ", no image of the bundled sample activates it"
         self.live.status.setText(
-            f"Map {int(r.maps[i])}: final loss {r.losses[i]:.4g}, {state}, {conv} (last relative change "
-            f"{r.rel_change[i]:.1e}), {int(r.steps_used[i])} steps{data}. {self.summary()}"
+            f"Map {int(r.maps[i])}: final loss {r.losses[i]:.4g}, {state}{data}."
+            + (f" Stopped by you at step {used}." if r.stopped else "")
         )
         if switch:
             self.pages.setCurrentWidget(self.live)

@@ -112,6 +112,7 @@ class LiveView(QWidget):
             self.marks.setData(pts, curve[pts])
 
     def show_strip(self, initial: np.ndarray | None, snapshots, steps) -> None:
+        """The initial image and the snapshots, labelled by ``steps`` (step numbers or texts)."""
         frames = [] if initial is None else [np.asarray(initial, np.float32)]
         frames += [np.asarray(s, np.float32) for s in (snapshots if snapshots is not None else [])]
         if not frames:
@@ -126,7 +127,9 @@ class LiveView(QWidget):
         grid = mosaic(stack, ncols=n_slots, pad=2)
         self.strip.setImage(grid, autoLevels=False, levels=_levels(stack))
         self.strip.setRect(QRectF(0, 0, grid.shape[1], grid.shape[0]))
-        names = (["initial"] if initial is not None else []) + [f"step {int(s)}" for s in steps]
+        names = (["initial"] if initial is not None else []) + [
+            s if isinstance(s, str) else f"step {int(s)}" for s in steps
+        ]
         self.strip_labels.set_items([(k * (w + 2), 0, t) for k, t in enumerate(names)], min(h, w))
         if self._strip_shape != grid.shape:
             self.strip_plot.setRange(xRange=(0, n_slots * (w + 2)), yRange=(0, h), padding=0.02)

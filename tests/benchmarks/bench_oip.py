@@ -128,9 +128,9 @@ def bench_live_overhead(loaded, steps: int = STEPS, maps: int = MAPS, repeats: i
     panel.resize(1300, 800)
     panel.show()
     state.set_model(loaded)
-    panel.maps_edit.setText(f"0-{maps - 1}")
-    panel.steps.setValue(steps)
-    panel.data_check.setChecked(False)
+    panel.form.maps_edit.setText(f"0-{maps - 1}")
+    panel.form.steps.setValue(steps)
+    panel.form.data_check.setChecked(False)
     req = oip.OipRequest(LAYER, list(range(maps)), oip.preset("Seed (articles)", steps=steps))
     out = {"alone": [], "alone_cpu": [], "live": [], "live_cpu": [], "frames": 0}
     try:

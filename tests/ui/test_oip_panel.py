@@ -42,10 +42,10 @@ def test_format_maps():
 
 def test_run_shows_live_views_atlas_and_exports(sync_window, tmp_path):
     w, panel = sync_window
-    assert panel.layer_box.currentData() == "Conv2D_3"  # the deepest conv layer by default
-    panel.maps_edit.setText("0-5")
-    panel.steps.setValue(30)
-    panel.data_check.setChecked(False)
+    assert panel.form.layer == "Conv2D_3"  # the deepest conv layer by default
+    panel.form.maps_edit.setText("0-5")
+    panel.form.steps.setValue(30)
+    panel.form.data_check.setChecked(False)
     panel.start()
     r = panel.result
     assert r is not None and list(r.maps) == [0, 1, 2, 3, 4, 5] and not panel.running
@@ -83,9 +83,9 @@ def test_run_shows_live_views_atlas_and_exports(sync_window, tmp_path):
 
 def test_contrast_toggle_and_sorting_change_the_atlas(sync_window):
     w, panel = sync_window
-    panel.maps_edit.setText("2-9")
-    panel.steps.setValue(15)
-    panel.data_check.setChecked(False)
+    panel.form.maps_edit.setText("2-9")
+    panel.form.steps.setValue(15)
+    panel.form.data_check.setChecked(False)
     panel.start()
     before = panel.atlas.image.image.copy()
     panel.contrast.setChecked(False)
@@ -107,21 +107,21 @@ def test_contrast_toggle_and_sorting_change_the_atlas(sync_window):
 def test_tree_selection_fills_layer_and_maps(sync_window):
     w, panel = sync_window
     w.state.select_maps("Conv2D_2", [3, 4, 5, 9])
-    assert panel.layer_box.currentData() == "Conv2D_2" and panel.maps_edit.text() == "3-5,9"
+    assert panel.form.layer == "Conv2D_2" and panel.form.maps_edit.text() == "3-5,9"
 
 
 def test_presets_fill_the_form_and_bad_input_is_explained(sync_window):
     w, panel = sync_window
-    panel.preset_box.setCurrentText("Strategy 1")
-    assert panel.stages.text() == "20,40,80,400" and not panel.steps.isEnabled()
+    panel.form.preset_box.setCurrentText("Strategy 1")
+    assert panel.form.stages.text() == "20,40,80,400" and not panel.form.steps.isEnabled()
     assert panel.settings().total_steps == 540
-    panel.preset_box.setCurrentText("Precursor")
-    assert panel.precursor.value() == 32 and panel.redirect.value() == 100
-    panel.maps_edit.setText("500")
+    panel.form.preset_box.setCurrentText("Precursor")
+    assert panel.form.precursor.value() == 32 and panel.form.redirect.value() == 100
+    panel.form.maps_edit.setText("500")
     panel.start()
     assert "does not exist" in panel.info_label.text() and panel.result is None
-    panel.maps_edit.setText("1")
-    panel.factors.setText("a, b")
+    panel.form.maps_edit.setText("1")
+    panel.form.factors.setText("a, b")
     panel.start()
     assert "must be numbers" in panel.info_label.text() and panel.result is None
 
@@ -129,8 +129,8 @@ def test_presets_fill_the_form_and_bad_input_is_explained(sync_window):
 def test_stop_takes_effect_and_the_gui_stays_responsive(qtbot, default_model_path):
     w, panel = _window(qtbot, ComputeThread(), default_model_path)
     try:
-        panel.maps_edit.setText("all")
-        panel.steps.setValue(100000)
+        panel.form.maps_edit.setText("all")
+        panel.form.steps.setValue(100000)
         panel.start()
         assert panel.running
         qtbot.waitUntil(lambda: panel.frames_drawn >= 3, timeout=30000)  # frames arrive while it runs
@@ -141,3 +141,14 @@ def test_stop_takes_effect_and_the_gui_stays_responsive(qtbot, default_model_pat
         assert "stopped at step" in panel.atlas_summary.text()
     finally:
         w.bridge.shutdown()
+
+
+def test_a_class_output_can_be_the_target(sync_window):
+    w, panel = sync_window
+    w.state.select_layer("Dense_out")
+    assert panel.form.layer == "Dense_out" and panel.form.n_units == 10
+    panel.form.maps_edit.setText("3")
+    panel.form.steps.setValue(10)
+    panel.form.data_check.setChecked(False)
+    panel.start()
+    assert panel.result.kind == "logit" and panel.result.curves[0, -1] > panel.result.curves[0, 0]
