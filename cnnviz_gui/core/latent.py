@@ -121,6 +121,17 @@ class Projection:
             return "approximate: decoded from the inverse PCA projection (other components at the mean)"
         return f"approximate: decoded from the average latent point of the nearest {self.method.upper()} neighbours"
 
+    @property
+    def short_note(self) -> str:
+        """A few words for a small title: how approximate a decoded point is ("" when exact)."""
+        if self.exact:
+            return ""
+        if self.method == "axes":
+            return "approximate: other axes at the data mean"
+        if self.method == "pca":
+            return "approximate: inverse PCA projection"
+        return f"approximate: nearest {self.method.upper()} neighbours"
+
     def transform(self, z: np.ndarray) -> np.ndarray:
         z = np.asarray(z, dtype=np.float32)
         a, b = self.axes

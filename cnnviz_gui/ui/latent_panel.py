@@ -8,6 +8,7 @@ Every TensorFlow call runs on the compute thread through the bridge; jobs of one
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -174,7 +175,11 @@ class LatentPanel(QWidget):
                 )
                 cands = latent.model_candidates(model)
             try:
-                return latent.open_space(model, **kwargs), cands, ""
+                space = latent.open_space(model, **kwargs)
+                if files is not None:  # name the files, not the models inside them
+                    rec = space.recognition
+                    rec.encoder_name, rec.decoder_name = Path(files[0]).name, Path(files[1]).name
+                return space, cands, ""
             except latent.LatentError as err:
                 return None, cands, err.message
 
@@ -370,8 +375,9 @@ class LatentPanel(QWidget):
         def on_result(image):
             self.decoded = image
             self.last_decode_ms = (time.perf_counter() - started) * 1000
-            note = f" — {proj.note}" if proj.note else ""
+            note = f"<br>{proj.short_note}" if proj.short_note else ""
             self.decoded_tile.set_image(image, f"decoded at ({x:.2f}, {y:.2f}){note}")
+            self.decoded_tile.setToolTip(proj.note)
 
         self.bridge.submit(job, kind="latent-decode", label="Decoding", on_result=on_result)
 
