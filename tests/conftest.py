@@ -29,6 +29,9 @@ def _isolated_settings(tmp_path_factory, monkeypatch):
         return
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    # QSettings(org, app) uses the native format (a .conf under ~/.config on Linux, whose location Qt fixes
+    # on first use): without this every test would share, and write into, the person's real settings
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
 
 
 @pytest.fixture(scope="session")

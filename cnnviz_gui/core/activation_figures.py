@@ -94,11 +94,12 @@ def _side_panels(fig, spec, side, input_image, probabilities, class_names) -> No
             ax.set_title(f"predicted {names[top]} ({p[top] * 100:.1f}%)", fontsize=9)
 
 
-def class_stats_figure(stats, cmap: str = "viridis", difference: tuple[int, int] | None = None):
-    """Heat map of mean activation (maps x classes) with silent maps hatched; optionally the difference
-    between two classes as bars below."""
+def class_stats_figure(stats, cmap: str = "viridis", difference: tuple[int, int] | None = None, fig=None):
+    """Heat map of mean activation (maps x classes) with silent maps marked; optionally the difference
+    between two classes as bars below. ``fig`` may be a (sub)figure to draw into."""
     means = stats.means
-    fig = new_figure(min(3 + 0.09 * stats.n_maps, 18), 5.5 if difference else 3.8)
+    if fig is None:
+        fig = new_figure(min(3 + 0.09 * stats.n_maps, 18), 5.5 if difference else 3.8)
     rows = 2 if difference else 1
     gs = fig.add_gridspec(rows, 1, height_ratios=[2, 1] if difference else None)
     ax = fig.add_subplot(gs[0, 0])
@@ -125,4 +126,67 @@ def class_stats_figure(stats, cmap: str = "viridis", difference: tuple[int, int]
         ax2.set_ylabel(f"mean({stats.class_names[a]}) - mean({stats.class_names[b]})")
         best = ", ".join(str(int(m)) for m in d.order[:5])
         ax2.set_title(f"'{stats.class_names[a]}' vs '{stats.class_names[b]}': most separating maps {best}")
+        ax2.axhline(0, color="0.5", linewidth=0.6)
     return fig
+
+
+def compare_figure(rows=None, stats=None, difference: tuple[int, int] | None = None, cmap: str = "jet"):
+    """The Compare tab as one figure: pinned inputs (one row of maps each, shared levels) and/or class
+    statistics with the difference between two classes.
+
+    ``rows`` is (layer, [tiles (N, H, W) per input], [label per input]).
+    """
+    parts = []
+    if rows is not None:
+        layer, tiles, labels = rows
+        n = tiles[0].shape[0]
+        shown = min(n, 32)
+        parts.append(("rows", 0.9 * len(tiles) + 0.8))
+    if stats is not None:
+        parts.append(("stats", 5.5 if difference else 3.8))
+    if not parts:
+        raise ValueError("nothing to draw: no pinned inputs and no class statistics")
+    width = 12.0 if rows is None else min(max(8.0, 0.42 * shown + 2.5), 18)
+    fig = new_figure(width, sum(h for _, h in parts))
+    subs = fig.subfigures(len(parts), 1, height_ratios=[h for _, h in parts]) if len(parts) > 1 else [fig]
+    for sub, (kind, _) in zip(subs, parts, strict=True):
+        if kind == "rows":
+            _pinned_rows(sub, layer, tiles, labels, shown, cmap)
+        else:
+            class_stats_figure(stats, cmap="viridis", difference=difference, fig=sub)
+    return fig
+
+
+def short_label(label: str, limit: int = 22) -> str:
+    """'MNIST sample (10k, bundled) sample #4 (label 4)' -> '#4 (label 4)'; other labels cut to ``limit``."""
+    if "sample #" in label:
+        label = "#" + label.rsplit("sample #", 1)[1]
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def _pinned_rows(fig, layer, tiles, labels, shown, cmap) -> None:
+    from cnnviz_gui.core.activations import mosaic
+
+    stack = np.stack([t[:shown] for t in tiles])
+    lo, hi = float(np.min(stack)), float(np.max(stack))
+    hi = hi if hi > lo else lo + 1e-6
+    axes = fig.subplots(len(tiles), 1, squeeze=False)[:, 0]
+    h, w = stack.shape[2:]
+    pad = 1 if max(h, w) < 8 else 2
+    im = None
+    for k, ax in enumerate(axes):
+        row = mosaic(stack[k], shown, pad)
+        im = ax.imshow(row, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
+        ax.set_yticks([])
+        ax.set_ylabel(
+            f"{k + 1}: {short_label(str(labels[k]))}", fontsize=7, rotation=0, ha="right", va="center"
+        )
+        centres = np.arange(shown) * (w + pad) + (w - 1) / 2
+        step = 1 if shown <= 32 else 4
+        ax.set_xticks(centres[::step], [str(m) for m in range(0, shown, step)], fontsize=6)
+        ax.tick_params(length=0, labeltop=k == 0, labelbottom=False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    fig.colorbar(im, ax=list(axes), shrink=0.9, fraction=0.02, label="activation (shared levels)")
+    more = f" (first {shown} of {tiles[0].shape[0]})" if shown < tiles[0].shape[0] else ""
+    fig.suptitle(f"{layer}: maps{more} of {len(tiles)} pinned inputs, same levels")

@@ -177,6 +177,34 @@ def image_to_input(source, input_shape: tuple, invert: bool | None = None) -> np
     return out.astype(np.float32)
 
 
+def digit_from_image(source, invert: bool | None = None) -> np.ndarray:
+    """A photo or scan of one digit as a 28x28 MNIST-style digit (H, W, 1) in 0..1.
+
+    The image is read at full size in grey (a dark digit on light paper inverted, see
+    :func:`image_to_input`), its background level removed, then treated as a drawing by
+    :func:`digit_from_ink`: cropped to the ink, scaled into 20x20, centred by mass.
+    """
+    from PIL import Image
+
+    if isinstance(source, Image.Image):
+        size = source.size
+    else:
+        try:
+            with Image.open(source) as img:
+                size = img.size
+        except FileNotFoundError as err:
+            raise ImageInputError(f"The image file {source} does not exist.") from err
+        except OSError as err:
+            raise ImageInputError(
+                f"{source} is not an image file that can be read (PNG, JPEG, BMP)."
+            ) from err
+    grey = image_to_input(source, (size[1], size[0], 1), invert=invert)[..., 0]
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    background = float(np.median(border))
+    ink = np.clip((grey - background) / max(1.0 - background, 1e-3), 0.0, 1.0)
+    return digit_from_ink(ink, threshold=0.15)[..., None]
+
+
 # -- guessing a model's input convention ---------------------------------------------------------------------
 @dataclass
 class ConventionGuess:

@@ -11,11 +11,12 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz_gui.core.activations import Activations, forward, maps_of
 from cnnviz_gui.ui.bridge import ComputeBridge
-from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid, TileLabels, colormap, lookup_table
+from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid, TileLabels, colormap, lookup_table, nice_levels
 from cnnviz_gui.ui.state import AppState
 
 TOP_BRUSH = pg.mkBrush("#ff9f1c")
@@ -45,22 +46,36 @@ class ProbabilityBars(pg.PlotWidget):
         self.getPlotItem().invertY(True)
         self.setXRange(0, 1, padding=0.02)
         self.setLabel("bottom", "probability")
+        self.setTitle("class probabilities", size="10pt")
+        # the prediction is a text item inside the plot: changing it never re-lays out the widget
+        self.prediction = pg.TextItem("", color="#202020", anchor=(1, 0))
+        self.prediction.setPos(1.0, -0.6)
+        self.addItem(self.prediction)
         self.probabilities: np.ndarray | None = None
+        self._ticks: tuple = ()
+        self.text = ""
 
     def set_probabilities(self, p: np.ndarray | None, names: list[str] | None = None, note: str = "") -> None:
+        """Update bar lengths and the prediction text; axis ticks and ranges only when the classes change."""
         self.probabilities = p
         if p is None:
             self.bars.setOpts(x0=[], y=[], width=[], brushes=[])
-            self.setTitle("no class output")
+            self.text = "no class output"
+            self.prediction.setText(self.text)
             return
         n = len(p)
         names = names if names and len(names) == n else [str(i) for i in range(n)]
         top = int(np.argmax(p))
         brushes = [TOP_BRUSH if i == top else BAR_BRUSH for i in range(n)]
         self.bars.setOpts(x0=np.zeros(n), y=np.arange(n), width=p, height=0.7, brushes=brushes)
-        self.getAxis("left").setTicks([[(i, names[i]) for i in range(n)]])
-        self.setYRange(-0.6, n - 0.4, padding=0)
-        self.setTitle(f"predicted <b>{names[top]}</b> ({p[top] * 100:.1f}%){note}", size="10pt")
+        ticks = tuple(names)
+        if ticks != self._ticks:
+            self._ticks = ticks
+            self.getAxis("left").setTicks([[(i, names[i]) for i in range(n)]])
+            self.setYRange(-0.6, n - 0.4, padding=0)
+            self.prediction.setPos(1.0, -0.6)
+        self.text = f"predicted {names[top]} ({p[top] * 100:.1f}%){note}"
+        self.prediction.setHtml(f"<b>predicted {names[top]}</b> ({p[top] * 100:.1f}%){note}")
 
 
 class UnitBars(pg.PlotWidget):
@@ -78,8 +93,11 @@ class UnitBars(pg.PlotWidget):
         self.setLabel("bottom", "unit")
         self.setLabel("left", "activation")
 
+        self.values: np.ndarray | None = None
+
     def set_values(self, v: np.ndarray, cmap: str) -> None:
         v = np.asarray(v, dtype=np.float32).ravel()
+        self.values = v
         n = len(v)
         self.bars.setOpts(x=np.arange(n), height=v, width=0.85)
         lo, hi = float(min(v.min(), 0)), float(max(v.max(), 1e-6))
@@ -117,25 +135,37 @@ class LargeMap(pg.GraphicsLayoutWidget):
         if m is None:
             self.image.clear()
             self.values.set_items([], 1)
-            self.plot.setTitle("click a map to see it large")
+            self._title = "click a map to see it large"
+            self.plot.setTitle(self._title)
             return
-        lo, hi = float(m.min()), float(m.max())
-        hi = hi if hi > lo else lo + 1e-6
-        self.image.setLookupTable(lookup_table(cmap))
+        lo, hi = nice_levels(float(m.min()), float(m.max()))
+        if cmap != self._cmap:
+            self._cmap = cmap
+            self.image.setLookupTable(lookup_table(cmap))
+            self.colorbar.setColorMap(colormap(cmap))
         self.image.setImage(m, autoLevels=False, levels=(lo, hi))
-        self.colorbar.setColorMap(colormap(cmap))
         self.colorbar.setLevels((lo, hi))
         h, w = m.shape
         items = [(c, r, f"{m[r, c]:.2g}") for r in range(h) for c in range(w)] if h * w <= 256 else []
         self.values.set_items(items, 1.0, centered=True)
-        self.plot.setTitle(title, size="10pt")
-        self.plot.autoRange(padding=0.02)
+        if title != self._title:
+            self._title = title
+            self.plot.setTitle(title, size="10pt")
+        if m.shape != self._shape:
+            self._shape = m.shape
+            self.plot.autoRange(padding=0.02)
+
+    _title = ""
+    _shape: tuple = ()
+    _cmap = ""
 
 
 class ActivationView(QWidget):
     """Central tab: maps of the selected layer, dense unit values, class probabilities; live."""
 
     title = "Activations"
+    #: the view shows new activations (after every forward pass that reached the screen)
+    rendered = Signal()
 
     def __init__(self, state: AppState, bridge: ComputeBridge, parent=None):
         super().__init__(parent)
@@ -159,10 +189,12 @@ class ActivationView(QWidget):
         )
         self.status = QLabel("")
         self.status.setStyleSheet("color: #666")
+        # a new text never changes the bar's layout: the label takes the room it is given
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         top = QHBoxLayout()
         top.addWidget(self.layer_label)
         top.addStretch(1)
-        top.addWidget(self.status)
         top.addWidget(QLabel("Colours"))
         top.addWidget(self.cmap_box)
         top.addWidget(self.levels_box)
@@ -183,10 +215,11 @@ class ActivationView(QWidget):
         split.addWidget(right)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
-        split.setSizes([800, 300])
+        split.setSizes([700, 300])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
+        lay.addWidget(self.status)
         lay.addWidget(split, 1)
 
         self.cmap_box.currentTextChanged.connect(self._on_style_changed)
@@ -197,6 +230,7 @@ class ActivationView(QWidget):
         state.convention_changed.connect(lambda *_: self.request())
         state.layer_selected.connect(lambda *_: self.render())
         state.maps_selected.connect(self._on_maps_selected)
+        state.dataset_changed.connect(lambda ds: self.set_class_names(list(ds.class_names)))
         self.large.show_map(None, None, self.cmap)
         self.grid.clear("Open a model and choose an input")
         if state.loaded is not None:
@@ -226,6 +260,7 @@ class ActivationView(QWidget):
         self.request()
 
     def _on_style_changed(self, *_):
+        self.grid.set_colormap(self.cmap)
         self.render()
 
     def _on_map_clicked(self, i: int) -> None:
@@ -245,7 +280,10 @@ class ActivationView(QWidget):
         self._requested_at = time.perf_counter()
 
         def job(progress, cancelled):
-            return forward(loaded, image, convention)
+            t = time.perf_counter()
+            acts = forward(loaded, image, convention)
+            self.last_forward_ms = (time.perf_counter() - t) * 1000
+            return acts
 
         self.bridge.submit(
             job,
@@ -281,7 +319,14 @@ class ActivationView(QWidget):
                 return key, value
         return None
 
+    def _set_text(self, label: QLabel, text: str) -> None:
+        if label.text() != text:
+            label.setText(text)
+
     def render(self) -> None:
+        """Show the current activations. Repeated calls for new inputs of the same layer only replace
+        pixels, bar heights and texts (the live path); nothing is rebuilt."""
+        t = time.perf_counter()
         info = self.state.info
         if self.acts is not None:
             self.probs.set_probabilities(
@@ -295,35 +340,52 @@ class ActivationView(QWidget):
             return
         layer, out = cur
         maps = maps_of(out)
-        self.grid.set_colormap(self.cmap)
         if maps is None:
-            self.units.set_values(out, self.cmap)
+            self._render_units(layer, out, info)
+        else:
+            if self.stack.currentWidget() is not self.grid:
+                self.stack.setCurrentWidget(self.grid)
+            self.grid.set_maps(maps, per_map=self.per_map)
+            n, h, w = maps.shape
+            silent = int((maps.reshape(n, -1).max(axis=1) <= 0).sum())
+            self._set_text(self.layer_label, f"{layer} — {n} maps of {h}x{w}")
+            lo, hi = float(maps.min()), float(maps.max())
+            self._set_text(
+                self.status, f"range {lo:.3g} … {hi:.3g}; {silent} of {n} maps silent for this input"
+            )
+            sel = self.state.maps
+            self._show_large(sel[0] if len(sel) == 1 else self.large.index)
+        self.render_count += 1
+        self.last_render_ms = (time.perf_counter() - t) * 1000
+        self.rendered.emit()
+
+    render_count = 0
+    last_render_ms = 0.0
+    last_forward_ms = 0.0
+
+    def _render_units(self, layer: str, out: np.ndarray, info) -> None:
+        self.units.set_values(out, self.cmap)
+        if self.stack.currentWidget() is not self.units:
             self.stack.setCurrentWidget(self.units)
-            self.units.setTitle(f"{layer}: {out.size} units (dense layer: no maps)", size="10pt")
-            self.layer_label.setText(f"{layer} — {out.size} units")
-            self.large.show_map(None, None, self.cmap)
-            note = "" if info is None or info.conv_layers else "; this model has no conv layers, so no maps"
-            self.status.setText(f"a dense layer has no maps to show{note}")
-            return
-        self.stack.setCurrentWidget(self.grid)
-        self.grid.set_maps(maps, per_map=self.per_map)
-        n, h, w = maps.shape
-        lo, hi = float(maps.min()), float(maps.max())
-        silent = int((maps.reshape(n, -1).max(axis=1) <= 0).sum())
-        self.layer_label.setText(f"{layer} — {n} maps of {h}x{w}")
-        self.status.setText(f"range {lo:.3g} … {hi:.3g}; {silent} maps silent for this input")
-        sel = self.state.maps
-        self._show_large(sel[0] if len(sel) == 1 else self.large.index)
+        self.units.setTitle(f"{layer}: {out.size} units (a dense layer: no maps)", size="10pt")
+        why = f"{layer} is a dense layer: its {out.size} units are values, not maps (see the bars)"
+        if info is not None and not info.conv_layers:
+            why += "; this model has no convolutional layers, so no layer has maps"
+        if self.grid.message.toPlainText() != why:
+            self.grid.clear(why)
+        self._set_text(self.layer_label, f"{layer} — {out.size} units")
+        self.large.show_map(None, None, self.cmap)
+        self._set_text(self.status, why)
 
     def _show_large(self, i: int | None) -> None:
         self.grid.set_highlight(i)
         cur = self.current_output()
         maps = maps_of(cur[1]) if cur is not None else None
         if maps is None or i is None or not 0 <= i < len(maps):
-            self.large.show_map(None, None, self.cmap)
+            if self.large.index is not None or self.large._title == "":
+                self.large.show_map(None, None, self.cmap)
             return
-        m = maps[i]
-        self.large.show_map(m, i, self.cmap, f"{cur[0]} map {i}: max {m.max():.3g}, mean {m.mean():.3g}")
+        self.large.show_map(maps[i], i, self.cmap, f"{cur[0]} map {i}")
 
     # -- export ---------------------------------------------------------------------------------------
     def export_figure(self):

@@ -23,7 +23,10 @@ from cnnviz_gui.core.compute import JobError, configure_tensorflow
 from cnnviz_gui.core.models import MODEL_SUFFIXES, LoadedModel, ModelLoadError, open_model
 from cnnviz_gui.core.resources import default_model_path
 from cnnviz_gui.ui import dialogs
+from cnnviz_gui.ui.activation_view import ActivationView
 from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.compare_view import CompareView
+from cnnviz_gui.ui.input_panel import InputPanel
 from cnnviz_gui.ui.latent_panel import LatentPanel
 from cnnviz_gui.ui.layer_tree import LayerTree
 from cnnviz_gui.ui.model_panel import ModelPanel
@@ -68,12 +71,18 @@ class MainWindow(QMainWindow):
         self.layers_dock = self._add_dock("Layers", self.layer_tree, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.summary_view = SummaryView(state, bridge)
         self.add_view(self.summary_view)
+        self.input_panel = InputPanel(state, bridge)
+        self.input_dock = self.add_dock("Input", self.input_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.activation_view = ActivationView(state, bridge)
+        self.add_view(self.activation_view)
+        self.compare_view = CompareView(state, bridge)
+        self.add_view(self.compare_view)
         self.latent_panel = LatentPanel(state, bridge)
         self.add_view(self.latent_panel)
         self.latent_panel.open_model_requested.connect(self.open_model_file)
 
         self.resizeDocks([self.model_dock, self.layers_dock], [300, 480], Qt.Orientation.Vertical)
-        self.resizeDocks([self.model_dock], [420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.model_dock, self.input_dock], [300, 340], Qt.Orientation.Horizontal)
         self._build_menus()
         self._build_status_bar()
         self.model_panel.set_recent(self.recent_files())
@@ -225,10 +234,8 @@ class MainWindow(QMainWindow):
     def _set_default_input(self) -> None:
         if self.state.input_image is not None:
             return
-        from cnnviz_gui.core.datasets import load_bundled_mnist
-
-        ds = load_bundled_mnist()
-        self.state.set_input(ds.x[0], f"MNIST sample #0 (label {ds.y[0]})")
+        self.input_panel.select_sample(0)
+        self.tabs.setCurrentWidget(self.activation_view)
 
     # -- recent files ---------------------------------------------------------------------------------
     def recent_files(self) -> list[str]:
@@ -312,11 +319,20 @@ class MainWindow(QMainWindow):
 
     # -- status -------------------------------------------------------------------------------------
     def _on_compute_status(self, text: str) -> None:
+        # a job is shown as busy only when it still runs 150 ms later: live forward passes (a few ms each)
+        # would otherwise make the status bar flicker and re-layout on every stroke
+        self._busy_text = text
         if text:
-            self.job_label.setText(text + "…")
-            self.progress.setVisible(True)
+            QTimer.singleShot(150, self._show_busy)
         else:
             self._update_idle_label()
+
+    _busy_text = ""
+
+    def _show_busy(self) -> None:
+        if self._busy_text and self.bridge.compute.busy:
+            self.job_label.setText(self._busy_text + "…")
+            self.progress.setVisible(True)
 
     def _update_idle_label(self) -> None:
         if self.bridge.compute.busy:

@@ -18,15 +18,45 @@ _LUTS: dict[str, np.ndarray] = {}
 def lookup_table(name: str) -> np.ndarray:
     """A uint8 (256, 4) lookup table for a matplotlib colour map name (cached)."""
     if name not in _LUTS:
-        cmap = pg.colormap.getFromMatplotlib(name)
-        if cmap is None:
-            raise ValueError(f"unknown colour map '{name}'")
-        _LUTS[name] = cmap.getLookupTable(0.0, 1.0, 256, alpha=True)
+        _LUTS[name] = colormap(name).getLookupTable(0.0, 1.0, 256, alpha=True)
     return _LUTS[name]
 
 
+_CMAPS: dict[str, pg.ColorMap] = {}
+
+
 def colormap(name: str) -> pg.ColorMap:
-    return pg.colormap.getFromMatplotlib(name)
+    """A pyqtgraph ColorMap for a matplotlib colour map name (cached: building one costs milliseconds)."""
+    if name not in _CMAPS:
+        cmap = pg.colormap.getFromMatplotlib(name)
+        if cmap is None:
+            raise ValueError(f"unknown colour map '{name}'")
+        _CMAPS[name] = cmap
+    return _CMAPS[name]
+
+
+_NICE = np.array([1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0])
+
+
+def nice_ceil(x: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 (times a power of ten) at or above ``x`` (0 for
+    ``x <= 0``)."""
+    if not np.isfinite(x) or x <= 0:
+        return 0.0
+    scale = 10.0 ** np.floor(np.log10(x))
+    return float(_NICE[np.searchsorted(_NICE, x / scale - 1e-9)] * scale)
+
+
+def nice_levels(lo: float, hi: float) -> tuple[float, float]:
+    """Levels that contain (lo, hi), rounded outwards to round numbers.
+
+    While a person draws, the colour scale (and its colour bar) then stays put instead of jumping with every
+    stroke, and the colour bar's axis is not rebuilt each time."""
+    nlo = -nice_ceil(-lo) if lo < 0 else 0.0 if lo >= 0 and lo < 0.5 * hi else lo
+    nhi = nice_ceil(hi) if hi > 0 else -nice_ceil(-hi) * 0.5 if hi < 0 else 0.0
+    if nhi <= nlo:
+        nhi = nlo + max(abs(nlo) * 1e-3, 1e-6)
+    return float(nlo), float(nhi)
 
 
 class TileLabels(pg.GraphicsObject):
@@ -136,9 +166,12 @@ class MapGrid(QWidget):
         self.image.setLookupTable(lookup_table(self.cmap))
         self.glw.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.glw.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.plot.getViewBox().sigResized.connect(self._on_view_resized)
 
     # -- content --------------------------------------------------------------------------------------
     def set_colormap(self, name: str) -> None:
+        if name == self.cmap and self.image.lut is not None:
+            return
         self.cmap = name
         self.image.setLookupTable(lookup_table(name))
         if self.colorbar is not None:
@@ -150,40 +183,82 @@ class MapGrid(QWidget):
         per_map: bool | None = None,
         levels: tuple[float, float] | None = None,
         ncols: int | None = None,
+        names: list[str] | None = None,
     ) -> None:
         """Show maps (N, H, W). ``per_map`` scales each map to its own range; otherwise ``levels`` (or the
-        layer's own minimum and maximum) are shared by every map."""
+        layer's own minimum and maximum) are shared by every map. ``names`` label the tiles (default: the
+        map index); NaN tiles stay empty.
+
+        Live updates of the same layout only replace the pixels (one ``setImage`` with precomputed levels):
+        labels, ranges and the layout are touched only when the shape, names or columns change.
+        """
         maps = np.asarray(maps, dtype=np.float32)
         if per_map is not None:
             self.per_map = per_map
         self.maps = maps
         n, h, w = maps.shape
-        self.pad = 1 if max(h, w) < 8 else 2
-        self.ncols = ncols or int(np.ceil(np.sqrt(n * 1.6)))
+        pad = 1 if max(h, w) < 8 else 2
+        self._auto_columns = ncols is None
+        ncols = ncols or self.fitting_columns(n, h + pad, w + pad)
         if self.per_map:
             shown, lv = normalise_per_map(maps), (0.0, 1.0)
         else:
             shown = maps
-            lv = levels if levels is not None else (float(maps.min()), float(maps.max()))
+            if levels is None:
+                finite = maps[np.isfinite(maps)] if np.isnan(maps).any() else maps
+                levels = nice_levels(float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+            lv = levels
             if lv[1] <= lv[0]:
                 lv = (lv[0], lv[0] + 1e-6)
         self.levels = lv
-        grid = mosaic(shown, self.ncols, self.pad)
+        grid = mosaic(shown, ncols, pad)
         self.image.setImage(grid, autoLevels=False, levels=lv)
-        self.image.setRect(QRectF(0, 0, grid.shape[1], grid.shape[0]))
         if self.colorbar is not None:
             self.colorbar.setLevels(lv)
-        if self.labels is not None:
-            step_x, step_y = w + self.pad, h + self.pad
-            self.labels.set_items(
-                [((i % self.ncols) * step_x, (i // self.ncols) * step_y, str(i)) for i in range(n)], min(h, w)
-            )
-        self.message.setText("")
-        self.readout.setText("hover a map for its values; click it to see it large")
-        self.set_highlight(self._highlighted)
-        if self._last_shape != grid.shape:
+        layout = (grid.shape, ncols, pad, tuple(names) if names is not None else n)
+        if layout != self._layout:
+            self._layout = layout
+            self.pad, self.ncols = pad, ncols
+            self.names = names
+            self.image.setRect(QRectF(0, 0, grid.shape[1], grid.shape[0]))
+            if self.labels is not None:
+                step_x, step_y = w + pad, h + pad
+                texts = names if names is not None else [str(i) for i in range(n)]
+                self.labels.set_items(
+                    [((i % ncols) * step_x, (i // ncols) * step_y, texts[i]) for i in range(n) if texts[i]],
+                    min(h, w),
+                )
+            self.message.setText("")
+            self.readout.setText("hover a map for its values; click it to see it large")
+            self.set_highlight(self._highlighted)
             self.plot.autoRange(padding=0.01)
-            self._last_shape = grid.shape
+
+    _layout: tuple = ()
+    _auto_columns = True
+
+    def fitting_columns(self, n: int, tile_h: int, tile_w: int) -> int:
+        """The number of columns that shows ``n`` tiles largest in the grid's current view."""
+        rect = self.plot.getViewBox().sceneBoundingRect()
+        vw, vh = max(rect.width(), 50.0), max(rect.height(), 50.0)
+        best, best_scale = 1, 0.0
+        for cols in range(1, n + 1):
+            rows = -(-n // cols)
+            scale = min(vw / (cols * tile_w), vh / (rows * tile_h))
+            if scale > best_scale * 1.0001:
+                best, best_scale = cols, scale
+        return best
+
+    def _on_view_resized(self, *_) -> None:
+        """Re-flow the tiles when the view's shape changes."""
+        if self.maps is not None and self._auto_columns:
+            n, h, w = self.maps.shape
+            if self.fitting_columns(n, h + self.pad, w + self.pad) != self.ncols:
+                self.set_maps(self.maps, levels=None if self.per_map else self.levels, names=self.names)
+
+    _highlighted: int | None = None
+    names: list[str] | None = None
+    #: optional ``describe(i) -> str`` naming tile ``i`` in the hover read-out (default "map i")
+    describe = None
 
     _last_shape: tuple = ()
     _highlighted: int | None = None
@@ -209,7 +284,7 @@ class MapGrid(QWidget):
         self.message.setText(message)
         self.message.setPos(0, 0)
         self.plot.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
-        self._last_shape = ()
+        self._layout = ()
         self.readout.setText(message or " ")
 
     # -- geometry -------------------------------------------------------------------------------------
@@ -244,7 +319,11 @@ class MapGrid(QWidget):
             return
         i, row, col = hit
         value = float(self.maps[i, row, col])
-        self.readout.setText(f"map {i}  row {row}, col {col}  value {value:.4g}")
+        if np.isnan(value):
+            self.hovered.emit(-1, -1, -1, float("nan"))
+            return
+        name = f"map {i}" if self.describe is None else self.describe(i)
+        self.readout.setText(f"{name}  row {row}, col {col}  value {value:.4g}")
         self.hovered.emit(i, row, col, value)
 
     def _on_mouse_clicked(self, event) -> None:

@@ -23,6 +23,8 @@ class AppState(QObject):
     input_changed = Signal(object, str)
     #: the model's input convention changed ("standardised", "0..1", "0..255")
     convention_changed = Signal(str)
+    #: the Input pane's dataset changed (a ``core.datasets.Dataset``)
+    dataset_changed = Signal(object)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -32,6 +34,7 @@ class AppState(QObject):
         self.input_image: np.ndarray | None = None
         self.input_label: str = ""
         self.convention: str = "standardised"
+        self.dataset = None
 
     @property
     def info(self) -> ModelInfo | None:
@@ -65,3 +68,7 @@ class AppState(QObject):
         if convention != self.convention:
             self.convention = convention
             self.convention_changed.emit(convention)
+
+    def set_dataset(self, dataset) -> None:
+        self.dataset = dataset
+        self.dataset_changed.emit(dataset)

@@ -8,6 +8,7 @@ from PIL import Image
 
 from cnnviz_gui.core.preprocess import (
     ImageInputError,
+    digit_from_image,
     digit_from_ink,
     fit_input,
     guess_convention,
@@ -70,6 +71,24 @@ def test_image_file_grey_digit_on_paper_is_inverted_and_resized(tmp_path):
     assert x[14, 14, 0] > 0.9  # ink -> light
     # padded, not stretched: the bar stays narrow
     assert (x[14, :, 0] > 0.5).sum() <= 4
+
+
+def test_photo_of_a_digit_is_centred_like_mnist(tmp_path):
+    rng = np.random.default_rng(0)
+    paper = np.clip(rng.normal(225, 6, (300, 400)), 0, 255).astype(np.uint8)  # grey, noisy paper
+    paper[40:110, 300:318] = 30  # a small dark "1" far off-centre
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(paper).save(path, quality=85)
+    x = digit_from_image(path)
+    assert x.shape == (28, 28, 1)
+    d = x[..., 0]
+    top, bottom, left, right = _bbox(d, 0.1)
+    assert bottom - top + 1 in (20, 21)  # the longer side fills the 20x20 box
+    cy, cx = _com(d)
+    assert abs(cy - 13.5) < 1.0 and abs(cx - 13.5) < 1.0
+    assert d[0].max() < 0.1 and d[:, 0].max() < 0.1  # paper noise removed
+    with pytest.raises(ImageInputError, match="does not exist"):
+        digit_from_image(tmp_path / "missing.png")
 
 
 def test_image_file_rgb_and_errors(tmp_path):

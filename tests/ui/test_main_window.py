@@ -51,7 +51,7 @@ def test_open_default_model_fills_tree_and_summary(window, default_model_path):
 def test_tree_selection_and_state_follow_each_other(window, default_model_path, qtbot):
     window.open_model_file(str(default_model_path))
     conv2 = window.layer_tree.layer_item("Conv2D_2")
-    conv2.child(5).setSelected(True)
+    window.layer_tree.setCurrentItem(conv2.child(5))  # as a click does
     assert window.state.layer == "Conv2D_2" and window.state.maps == [5]
     window.state.select_maps("Conv2D_3", [7, 9])
     selected = {(it.text(0)) for it in window.layer_tree.selectedItems()}

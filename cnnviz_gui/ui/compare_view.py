@@ -1,0 +1,431 @@
+"""The Compare tab: what makes a "4" a "4" (filter correlation patterns).
+
+Top: 2–8 pinned inputs, one row of the selected layer's maps per input, all with the same levels.
+Bottom: class statistics over the Input pane's dataset (mean activation of every map per class, computed on
+the compute thread with progress; maps silent for a class marked) and the difference between two classes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnviz_gui.core.activations import get_probe, maps_of
+from cnnviz_gui.core.preprocess import fit_input, to_model_range
+from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.class_stats_view import ClassStatsPlot
+from cnnviz_gui.ui.image_widgets import thumbnail
+from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid
+from cnnviz_gui.ui.state import AppState
+
+MAX_PINS = 8
+MAX_COLUMNS = 32
+
+
+def as_tiles(output: np.ndarray) -> np.ndarray:
+    """A layer output as tiles (N, H, W): the maps of an image-like output, 1x1 tiles for unit values."""
+    maps = maps_of(output)
+    return maps if maps is not None else np.asarray(output, np.float32).reshape(-1, 1, 1)
+
+
+def pinned_rows(outputs: list[np.ndarray]) -> tuple[np.ndarray, int, int]:
+    """Stack one layer's outputs of several inputs into tiles for one mosaic: each input starts a new row
+    (wrapped after ``MAX_COLUMNS`` maps, or 100 units); returns (tiles, columns, rows per input)."""
+    tiles = [as_tiles(o) for o in outputs]
+    n, h, w = tiles[0].shape
+    ncols = min(n, MAX_COLUMNS if h * w > 1 else 100)
+    rows = int(np.ceil(n / ncols))
+    if rows > 1:
+        rows += 1  # an empty row of tiles separates inputs whose maps need several rows
+    out = np.full((len(tiles), rows * ncols, h, w), np.nan, np.float32)
+    for k, t in enumerate(tiles):
+        out[k, :n] = t
+    return out.reshape(-1, h, w), ncols, rows
+
+
+class CompareView(QWidget):
+    """Pinned inputs side by side, class statistics heat map and class difference."""
+
+    title = "Compare"
+
+    def __init__(self, state: AppState, bridge: ComputeBridge, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.bridge = bridge
+        self.pins: list[dict] = []  # {"image", "label", "layers"}
+        self._pins_model = None
+
+        self.pin_button = QPushButton("Pin current input")
+        self.pin_button.setToolTip(f"Add the current input as a row (up to {MAX_PINS})")
+        self.unpin_button = QPushButton("Remove")
+        self.unpin_button.setToolTip("Remove the selected pinned input")
+        self.clear_button = QPushButton("Remove all")
+        self.pin_list = QListWidget()
+        self.pin_list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.pin_list.setFlow(QListWidget.Flow.LeftToRight)
+        self.pin_list.setWrapping(False)
+        self.pin_list.setFixedHeight(64)
+        self.pin_list.setMinimumWidth(120)
+        self.pin_list.setMovement(QListWidget.Movement.Static)
+        self.cmap_box = QComboBox()
+        self.cmap_box.addItems(COLORMAPS)
+        self.cmap_box.setCurrentText("jet")
+        self.cmap_box.setToolTip("Colour map of the pinned rows and the heat map")
+        self.rows_title = QLabel("Pin 2–8 inputs to compare their maps row by row")
+        self.rows_title.setStyleSheet("font-weight: bold")
+        self.rows_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.grid = MapGrid()
+        self.grid.setMinimumHeight(160)
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.pin_button)
+        bar.addWidget(self.unpin_button)
+        bar.addWidget(self.clear_button)
+        bar.addWidget(self.pin_list, 1)
+        bar.addWidget(QLabel("Colours"))
+        bar.addWidget(self.cmap_box)
+        top = QWidget()
+        top_lay = QVBoxLayout(top)
+        top_lay.setContentsMargins(0, 0, 0, 0)
+        top_lay.addLayout(bar)
+        top_lay.addWidget(self.rows_title)
+        top_lay.addWidget(self.grid, 1)
+
+        self.stats_button = QPushButton("Class statistics")
+        self.stats_button.setToolTip(
+            "Mean activation of every map of the selected layer, per class of the dataset"
+        )
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.per_class = QSpinBox()
+        self.per_class.setRange(0, 100000)
+        self.per_class.setValue(300)
+        self.per_class.setSpecialValueText("all")
+        self.per_class.setToolTip("Samples used per class (0: all of them)")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(200)
+        self.progress.setVisible(False)
+        self.class_a = QComboBox()
+        self.class_b = QComboBox()
+        for box in (self.class_a, self.class_b):
+            box.setToolTip("Two classes whose difference is shown")
+        self.stats_note = QLabel("")
+        self.stats_note.setStyleSheet("color: #666")
+        self.stats_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        sbar = QHBoxLayout()
+        sbar.addWidget(self.stats_button)
+        sbar.addWidget(QLabel("per class"))
+        sbar.addWidget(self.per_class)
+        sbar.addWidget(self.cancel_button)
+        sbar.addWidget(self.progress)
+        sbar.addStretch(1)
+        sbar.addWidget(QLabel("Difference"))
+        sbar.addWidget(self.class_a)
+        sbar.addWidget(QLabel("vs"))
+        sbar.addWidget(self.class_b)
+        self.stats_plot = ClassStatsPlot()
+        bottom = QWidget()
+        bottom_lay = QVBoxLayout(bottom)
+        bottom_lay.setContentsMargins(0, 0, 0, 0)
+        bottom_lay.addLayout(sbar)
+        bottom_lay.addWidget(self.stats_note)
+        bottom_lay.addWidget(self.stats_plot, 1)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        split.setSizes([350, 450])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(split)
+
+        self.pin_button.clicked.connect(self.pin_current)
+        self.unpin_button.clicked.connect(self._unpin_selected)
+        self.clear_button.clicked.connect(self.clear_pins)
+        self.cmap_box.currentTextChanged.connect(self._on_cmap)
+        self.stats_button.clicked.connect(self.compute_stats)
+        self.cancel_button.clicked.connect(lambda: self.bridge.compute.cancel_kind("class-stats"))
+        self.class_a.currentIndexChanged.connect(self._on_classes_chosen)
+        self.class_b.currentIndexChanged.connect(self._on_classes_chosen)
+        self.grid.map_clicked.connect(self._on_tile_clicked)
+        self.stats_plot.map_clicked.connect(self._select_map)
+        self.grid.describe = self._describe_tile
+        state.layer_selected.connect(lambda *_: self._on_layer_changed())
+        state.model_changed.connect(self._on_model_changed)
+        state.convention_changed.connect(lambda *_: self._recompute_pins())
+        state.dataset_changed.connect(self._on_dataset_changed)
+        self.grid.set_colormap(self.cmap)
+        self.stats_plot.set_colormap(self.cmap)
+        self._update_rows()
+        if state.dataset is not None:
+            self._on_dataset_changed(state.dataset)
+
+    @property
+    def cmap(self) -> str:
+        return self.cmap_box.currentText()
+
+    # -- pins -------------------------------------------------------------------------------------------
+    def pin_current(self) -> bool:
+        """Pin the current input; False when there is none or already ``MAX_PINS`` are pinned."""
+        if self.state.input_image is None or self.state.loaded is None:
+            self.rows_title.setText("Choose an input first (Input pane), then pin it")
+            return False
+        if len(self.pins) >= MAX_PINS:
+            self.rows_title.setText(f"At most {MAX_PINS} inputs can be pinned; remove one first")
+            return False
+        pin = {
+            "image": self.state.input_image.copy(),
+            "label": self.state.input_label or "input",
+            "layers": None,
+        }
+        self.pins.append(pin)
+        item = QListWidgetItem(thumbnail(pin["image"], 40), f"{len(self.pins)}")
+        item.setToolTip(pin["label"])
+        self.pin_list.addItem(item)
+        self._recompute_pins()
+        return True
+
+    def clear_pins(self) -> None:
+        self.pins.clear()
+        self.pin_list.clear()
+        self._update_rows()
+
+    def _unpin_selected(self) -> None:
+        row = self.pin_list.currentRow()
+        if 0 <= row < len(self.pins):
+            del self.pins[row]
+            self.pin_list.takeItem(row)
+            for k in range(self.pin_list.count()):
+                self.pin_list.item(k).setText(str(k + 1))
+            self._update_rows()
+
+    def _recompute_pins(self) -> None:
+        """One batched forward pass of every pinned input through the probe (all layers at once)."""
+        loaded = self.state.loaded
+        if loaded is None or not self.pins:
+            self._update_rows()
+            return
+        images = [p["image"] for p in self.pins]
+        convention = self.state.convention
+
+        def job(progress, cancelled):
+            probe = get_probe(loaded)
+            batch = np.stack([fit_input(im, probe.input_shape) for im in images])
+            return probe(to_model_range(batch, convention))
+
+        def done(outs):
+            if loaded is not self.state.loaded or len(images) != len(self.pins):
+                return
+            for k, pin in enumerate(self.pins):
+                pin["layers"] = {name: v[k] for name, v in outs.items()}
+            self._pins_model = loaded
+            self._update_rows()
+
+        self.bridge.submit(job, kind="compare-pins", label="Forward pass of pinned inputs", on_result=done)
+
+    def _layer_key(self, layers: dict) -> str | None:
+        layer = self.state.layer
+        if not layer:
+            return None
+        if layer in layers:
+            return layer
+        return next((k for k in layers if k.split("/")[-1] == layer), None)
+
+    def pinned_outputs(self) -> tuple[str, list[np.ndarray]] | None:
+        """The selected layer's output of every pinned input (None until computed)."""
+        if not self.pins or any(p["layers"] is None for p in self.pins):
+            return None
+        key = self._layer_key(self.pins[0]["layers"])
+        if key is None:
+            return None
+        return key, [p["layers"][key] for p in self.pins]
+
+    def _update_rows(self) -> None:
+        cur = self.pinned_outputs()
+        if cur is None:
+            self.grid.clear(
+                "Pin inputs (Input pane, then 'Pin current input') to compare them" if not self.pins else ""
+            )
+            self.grid.plot.hideAxis("left")
+            self.rows_title.setText(
+                "Pin 2–8 inputs to compare their maps row by row"
+                if not self.pins
+                else "Choose a layer in the Layers tree"
+            )
+            return
+        key, outputs = cur
+        tiles, ncols, rows = pinned_rows(outputs)
+        n = as_tiles(outputs[0]).shape[0]
+        per_input = rows * ncols
+        names = [str(i % per_input) if i % per_input < n else "" for i in range(len(tiles))]
+        self._tile_info = (per_input, n)
+        self.grid.set_maps(tiles, per_map=False, ncols=ncols, names=names)
+        h = tiles.shape[1] + self.grid.pad
+        axis = self.grid.plot.getAxis("left")
+        used = int(np.ceil(n / ncols))
+        ticks = [((k * rows + used / 2) * h, f"{k + 1}") for k in range(len(outputs))]
+        axis.setTicks([ticks, []])
+        self.grid.plot.showAxis("left")
+        axis.setLabel("pinned input")
+        unit = "maps" if maps_of(outputs[0]) is not None else "units"
+        lo, hi = self.grid.levels
+        self.rows_title.setText(
+            f"{key}: {n} {unit} of {len(outputs)} pinned inputs, shared levels {lo:.3g} … {hi:.3g}"
+        )
+
+    _tile_info = (1, 1)
+
+    def _describe_tile(self, i: int) -> str:
+        per_input, _ = self._tile_info
+        k, m = divmod(i, per_input)
+        label = self.pins[k]["label"] if k < len(self.pins) else ""
+        return f"input {k + 1} ({label}), map {m}"
+
+    def _on_tile_clicked(self, i: int) -> None:
+        per_input, n = self._tile_info
+        m = i % per_input
+        if m < n:
+            self._select_map(m)
+
+    def _select_map(self, m: int) -> None:
+        cur = self.pinned_outputs()
+        layer = self.state.layer
+        if layer and (cur is None or maps_of(cur[1][0]) is not None or self.stats_plot.stats is not None):
+            self.state.select_maps(layer, [int(m)])
+
+    # -- class statistics -------------------------------------------------------------------------------
+    def _on_dataset_changed(self, ds) -> None:
+        for box, default in ((self.class_a, 4), (self.class_b, 9)):
+            box.blockSignals(True)
+            box.clear()
+            for c, name in enumerate(ds.class_names):
+                box.addItem(name, c)
+            box.setCurrentIndex(min(default, box.count() - 1))
+            box.blockSignals(False)
+        self.stats_plot.set_stats(None)
+        self.stats_note.setText(f"over {ds.name}")
+
+    def compute_stats(self) -> None:
+        """Class statistics of the selected layer over the dataset, on the compute thread with progress."""
+        loaded, ds, layer = self.state.loaded, self.state.dataset, self.state.layer
+        if loaded is None or ds is None or not layer:
+            self.stats_note.setText("Open a model, choose a dataset (Input pane) and a layer first")
+            return
+        from cnnviz_gui.core.activations import class_statistics
+
+        convention = self.state.convention
+        per_class = self.per_class.value() or None
+
+        def job(progress, cancelled):
+            return class_statistics(
+                loaded, ds, layer, convention, max_per_class=per_class, progress=progress, cancelled=cancelled
+            )
+
+        def finished(stats):
+            self._stats_running(False)
+            if stats is None or loaded is not self.state.loaded:
+                return
+            self.stats_plot.set_stats(stats, self._classes())
+            silent = int(stats.silent.sum())
+            self.stats_note.setText(
+                f"{stats.layer} over {int(stats.counts.sum())} samples of {ds.name}; "
+                f"{silent} (map, class) pairs silent (marked x)"
+            )
+
+        def failed(err):
+            self._stats_running(False)
+            self.stats_note.setText(f"Class statistics failed: {err.message}")
+
+        self._stats_running(True)
+        self.bridge.submit(
+            job,
+            kind="class-stats",
+            label=f"Class statistics of {layer}",
+            on_result=finished,
+            on_error=failed,
+            on_progress=self._on_stats_progress,
+            on_cancelled=lambda: (self._stats_running(False), self.stats_note.setText("cancelled")),
+        )
+
+    def _stats_running(self, running: bool) -> None:
+        self.cancel_button.setEnabled(running)
+        self.stats_button.setEnabled(not running)
+        self.progress.setVisible(running)
+        self.progress.setValue(0)
+
+    def _on_stats_progress(self, fraction: float, text: str = "", payload=None) -> None:
+        self.progress.setValue(int(round(fraction * 100)))
+        self.stats_note.setText(text)
+
+    def _classes(self) -> tuple[int, int] | None:
+        a, b = self.class_a.currentData(), self.class_b.currentData()
+        return None if a is None or b is None else (int(a), int(b))
+
+    def _on_classes_chosen(self, *_) -> None:
+        self.stats_plot.set_difference(self._classes())
+
+    def set_classes(self, a: int, b: int) -> None:
+        self.class_a.setCurrentIndex(a)
+        self.class_b.setCurrentIndex(b)
+
+    # -- state ------------------------------------------------------------------------------------------
+    def _on_layer_changed(self) -> None:
+        self._update_rows()
+        stats = self.stats_plot.stats
+        if stats is not None and self.state.layer and stats.layer.split("/")[-1] != self.state.layer:
+            self.stats_plot.set_stats(None)
+            self.stats_note.setText(f"Press 'Class statistics' for {self.state.layer}")
+
+    def _on_model_changed(self, loaded) -> None:
+        self.stats_plot.set_stats(None)
+        self._recompute_pins()
+
+    def _on_cmap(self, name: str) -> None:
+        self.grid.set_colormap(name)
+        self.stats_plot.set_colormap(name)
+
+    # -- export -----------------------------------------------------------------------------------------
+    def export_figure(self):
+        cur = self.pinned_outputs()
+        stats = self.stats_plot.stats
+        if cur is None and stats is None:
+            return None
+        from cnnviz_gui.core.activation_figures import compare_figure
+
+        rows = None
+        if cur is not None:
+            rows = (cur[0], [as_tiles(o) for o in cur[1]], [p["label"] for p in self.pins])
+        return compare_figure(rows, stats, self._classes(), cmap=self.cmap)
+
+    def export_arrays(self) -> dict | None:
+        arrays: dict = {}
+        cur = self.pinned_outputs()
+        if cur is not None:
+            arrays["pinned_layer"] = np.array(cur[0])
+            arrays["pinned_activations"] = np.stack(cur[1])
+            arrays["pinned_inputs"] = np.stack([p["image"] for p in self.pins])
+            arrays["pinned_labels"] = np.array([p["label"] for p in self.pins])
+        stats = self.stats_plot.stats
+        if stats is not None:
+            arrays.update({f"stats_{k}": v for k, v in stats.to_arrays().items()})
+            arrays["stats_layer"] = np.array(stats.layer)
+            diff = self.stats_plot.difference
+            if diff is not None:
+                arrays["difference_classes"] = np.array([diff.a, diff.b])
+                arrays["difference"] = diff.diff
+                arrays["separation"] = diff.separation
+        return arrays or None

@@ -1,0 +1,68 @@
+"""Small image helpers shared by the Input pane: numpy images to QImage, and a fixed-size image preview."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+def to_qimage(image01: np.ndarray) -> QImage:
+    """An image (H, W), (H, W, 1) or (H, W, 3) in 0..1 as a QImage that owns its pixels."""
+    a = np.asarray(image01, dtype=np.float32)
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    u8 = np.ascontiguousarray(np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    h, w = u8.shape[:2]
+    if u8.ndim == 2:
+        img = QImage(u8.data, w, h, w, QImage.Format.Format_Grayscale8)
+    else:
+        u8 = np.ascontiguousarray(u8[..., :3])
+        img = QImage(u8.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    return img.copy()  # detach from the numpy buffer
+
+
+def thumbnail(image01: np.ndarray, side: int = 48) -> QPixmap:
+    return QPixmap.fromImage(to_qimage(image01)).scaled(
+        side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+    )
+
+
+class ImagePreview(QWidget):
+    """Shows a small image enlarged with visible pixels (nearest neighbour), e.g. the 28x28 the model sees.
+
+    Fixed size, so a new image never triggers a layout; ``set_image`` only schedules a repaint.
+    """
+
+    def __init__(self, side: int = 140, parent=None, caption: str = ""):
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setFixedSize(side, side)
+        self._image: QImage | None = None
+        self.array: np.ndarray | None = None
+        if caption:
+            self.setToolTip(caption)
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.width(), self.height())
+
+    def set_image(self, image01: np.ndarray | None) -> None:
+        self.array = None if image01 is None else np.asarray(image01, dtype=np.float32)
+        self._image = None if image01 is None else to_qimage(image01)
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        with QPainter(self) as p:
+            p.fillRect(self.rect(), QColor("#202020"))
+            if self._image is None:
+                p.setPen(QColor("#909090"))
+                p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no input")
+                return
+            iw, ih = self._image.width(), self._image.height()
+            scale = min(self.width() / iw, self.height() / ih)
+            w, h = int(iw * scale), int(ih * scale)
+            target = QRect((self.width() - w) // 2, (self.height() - h) // 2, w, h)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            p.drawImage(target, self._image)

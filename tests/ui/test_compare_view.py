@@ -1,0 +1,159 @@
+"""The Compare tab: pinned inputs with shared levels, class statistics heat map, class difference, export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from cnnviz_gui.core.activations import class_difference, get_probe
+from cnnviz_gui.core.compute import ComputeThread
+from cnnviz_gui.core.preprocess import standardise
+from cnnviz_gui.ui.app import configure_pyqtgraph
+from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.compare_view import MAX_PINS
+from cnnviz_gui.ui.main_window import MainWindow
+from cnnviz_gui.ui.state import AppState
+
+
+@pytest.fixture
+def window(qtbot, default_model_path):
+    configure_pyqtgraph()
+    w = MainWindow(AppState(), ComputeBridge(ComputeThread(synchronous=True)))
+    w.messages = []
+    w.show_message_box = lambda parent, title, text, details="": w.messages.append((title, text, details))
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    w.open_model_file(str(default_model_path))
+    w._set_default_input()
+    w.tabs.setCurrentWidget(w.compare_view)
+    return w
+
+
+def pin_samples(w, indices):
+    for i in indices:
+        w.input_panel.browser.select(int(i))
+        assert w.compare_view.pin_current()
+
+
+def test_pinned_inputs_share_levels_row_by_row(window):
+    w, view = window, window.compare_view
+    ds = w.state.dataset
+    fours = np.flatnonzero(ds.y == 4)[:3]
+    nine = np.flatnonzero(ds.y == 9)[0]
+    w.state.select_layer("Conv2D_2")
+    pin_samples(w, [*fours, nine])
+    assert view.pin_list.count() == 4
+    key, outs = view.pinned_outputs()
+    assert key == "Conv2D_2" and len(outs) == 4
+    expected = get_probe(w.state.loaded)(standardise(ds.x[[*fours, nine]]))["Conv2D_2"]
+    np.testing.assert_allclose(np.stack(outs), expected, rtol=1e-4, atol=1e-5)
+    # one mosaic: 64 maps per input in 32 columns, two rows plus a separating row per input
+    tiles = view.grid.maps
+    assert tiles.shape == (4 * 3 * 32, 11, 11) and view.grid.ncols == 32
+    np.testing.assert_allclose(tiles[96 + 40], expected[1][..., 40], rtol=1e-4, atol=1e-5)
+    assert np.isnan(tiles[64:96]).all()
+    lo, hi = view.grid.levels  # one scale for every row
+    assert lo <= expected.min() and expected.max() <= hi <= 1.25 * expected.max()
+    assert "4 pinned inputs" in view.rows_title.text()
+    # another layer: rows follow without a new forward pass
+    w.state.select_layer("Conv2D_1")
+    assert view.grid.maps.shape[1:] == (26, 26)
+    # a dense layer: units as 1x1 tiles
+    w.state.select_layer("Dense_1")
+    assert view.grid.maps.shape == (4 * 70, 1, 1)
+    assert view.grid.describe(70 + 5).startswith("input 2")
+    view.pin_list.setCurrentRow(0)
+    view.unpin_button.click()
+    assert len(view.pins) == 3 and view.grid.maps.shape == (3 * 70, 1, 1)
+
+
+def test_at_most_eight_pins(window):
+    pin_samples(window, range(MAX_PINS))
+    window.input_panel.browser.select(20)
+    assert not window.compare_view.pin_current()
+    assert "At most 8" in window.compare_view.rows_title.text()
+    window.compare_view.clear_button.click()
+    assert window.compare_view.pins == [] and window.compare_view.grid.maps is None
+
+
+def test_class_statistics_heat_map_silent_maps_and_difference(window, qtbot):
+    w, view = window, window.compare_view
+    w.state.select_layer("Conv2D_3")
+    view.per_class.setValue(20)
+    progress = []
+    original = view._on_stats_progress
+    view._on_stats_progress = lambda f, t="", p=None: (progress.append(f), original(f, t, p))
+    view.compute_stats()
+    stats = view.stats_plot.stats
+    assert stats is not None and stats.means.shape == (10, 128)
+    assert stats.counts.tolist() == [20] * 10
+    assert view.stats_plot.heat.image.shape == (10, 128)
+    np.testing.assert_allclose(view.stats_plot.heat.image, stats.means)
+    assert len(view.stats_plot.silent.data) == int(stats.silent.sum())
+    assert "silent" in view.stats_note.text()
+    # difference "4" vs "9" by default
+    diff = view.stats_plot.difference
+    assert (diff.a, diff.b) == (4, 9)
+    np.testing.assert_allclose(
+        view.stats_plot.bars.opts["height"], stats.means[4] - stats.means[9], atol=1e-6
+    )
+    best = class_difference(stats, 4, 9).order[0]
+    assert str(int(best)) in view.stats_plot.diff_plot.titleLabel.text
+    view.set_classes(1, 7)
+    assert (view.stats_plot.difference.a, view.stats_plot.difference.b) == (1, 7)
+    # clicking the heat map selects the map; the Layers tree follows
+    qtbot.wait(20)  # let pending layouts settle before mapping data to screen positions
+    vb = view.stats_plot.heat_plot.getViewBox()
+    scene = vb.mapViewToScene(QPointF(17.5, 3.5))
+    pos = view.stats_plot.glw.mapFromScene(scene)
+    qtbot.mouseMove(view.stats_plot.glw.viewport(), pos)
+    assert view.stats_plot.readout.text().startswith("class 3, map 17: mean")
+    qtbot.mouseClick(view.stats_plot.glw.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert w.state.maps == [17] and w.state.layer == "Conv2D_3"
+    assert [it.text(0) for it in w.layer_tree.selectedItems()] == ["map 17"]
+    # another layer makes the statistics stale
+    w.state.select_layer("Conv2D_2")
+    assert view.stats_plot.stats is None
+
+
+def test_class_statistics_cancelled_leaves_the_view_usable(window):
+    view = window.compare_view
+    window.state.select_layer("Conv2D_1")
+    original = window.bridge.submit
+
+    def submit_cancelled_at_once(fn, **kwargs):  # as if Cancel was pressed before the first batch
+        return original(lambda progress, cancelled: fn(progress, lambda: True), **kwargs)
+
+    window.bridge.submit = submit_cancelled_at_once
+    try:
+        view.compute_stats()
+    finally:
+        window.bridge.submit = original
+    assert view.stats_plot.stats is None
+    assert view.stats_button.isEnabled() and not view.cancel_button.isEnabled()
+    view.per_class.setValue(5)
+    view.compute_stats()
+    assert view.stats_plot.stats.means.shape == (10, 32)
+
+
+def test_compare_export_figure_and_arrays(window, tmp_path):
+    w, view = window, window.compare_view
+    assert w.export_active_view(str(tmp_path / "empty.png")) is None
+    w.state.select_layer("Conv2D_3")
+    pin_samples(w, [4, 6, 9])
+    view.per_class.setValue(10)
+    view.compute_stats()
+    for ext, head in {".png": b"\x89PNG", ".svg": b"<?xml", ".pdf": b"%PDF"}.items():
+        path = w.export_active_view(str(tmp_path / f"compare{ext}"))
+        assert path is not None and path.read_bytes().startswith(head)
+    fig = view.export_figure()
+    assert len(fig.subfigs) == 2
+    assert "3 pinned inputs" in fig.subfigs[0].get_suptitle()
+    path = w.export_active_view(str(tmp_path / "compare.npz"))
+    with np.load(path) as data:
+        assert data["pinned_activations"].shape == (3, 3, 3, 128)
+        assert data["stats_means"].shape == (10, 128)
+        assert data["difference_classes"].tolist() == [4, 9]
+        np.testing.assert_allclose(data["difference"], data["stats_means"][4] - data["stats_means"][9])
