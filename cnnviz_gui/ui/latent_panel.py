@@ -34,8 +34,8 @@ from cnnviz_gui.ui.state import AppState
 
 NOT_AN_AE = (
     "{reason}\n\nTo explore a latent space, open an autoencoder (the buttons on the right open the bundled "
-    "MNIST autoencoder or VAE), pick the bottleneck layer where this model should be split, or open an "
-    "encoder file and a decoder file."
+    "MNIST autoencoder or VAE), pick the bottleneck layer where this model should be split (below), or open "
+    "an encoder file and a decoder file."
 )
 JOB_KINDS = ("latent-encode", "latent-project", "latent-input", "latent-decode", "latent-grid", "latent-interp",
              "latent-generate")  # fmt: skip
@@ -67,6 +67,7 @@ class LatentPanel(QWidget):
         self.decoded: np.ndarray | None = None
         self.last_decode_ms: float | None = None
         self._loaded = None
+        self._manual = False  # the encoder/decoder were chosen by the person
 
         self.correction = CorrectionBar()
         self.controls = ExploreControls([label for _, label in dataset_sources()], EXPORT_PARTS)
@@ -94,6 +95,7 @@ class LatentPanel(QWidget):
         self.views = QTabWidget()
         self.views.addTab(self.scatter, "Scatter")
         self.views.addTab(self.manifold_tab, "Manifold grid")
+        self.views.setCornerWidget(self.controls.view_options, Qt.Corner.TopRightCorner)
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.views)
         top.addWidget(right)
@@ -107,9 +109,9 @@ class LatentPanel(QWidget):
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
         main.addWidget(self.bottom)
-        main.setStretchFactor(0, 2)
+        main.setStretchFactor(0, 1)
         main.setStretchFactor(1, 1)
-        main.setSizes([560, 300])
+        main.setSizes([500, 360])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.correction)
@@ -156,6 +158,7 @@ class LatentPanel(QWidget):
         if loaded is None and files is None:
             return
         self._reset()
+        self._manual = bool(encoder or decoder or bottleneck or files)
         self._show_status("Looking for the encoder and decoder…")
 
         def job(progress, cancelled):
@@ -190,9 +193,11 @@ class LatentPanel(QWidget):
         space, (subs, bottlenecks), error = result
         self.correction.set_candidates(subs, bottlenecks)
         if space is None:
-            self._show_status(NOT_AN_AE.format(reason=error))
+            self.correction.set_message(NOT_AN_AE.format(reason=error), open_choices=True)
             self.scatter.set_message("No latent space: see the message above")
             return
+        if not self._manual:
+            self.correction.correct.setChecked(False)
         self.space, self.recognition = space, space.recognition
         self.controls.encode_button.setEnabled(True)
         rec = self.recognition
@@ -452,10 +457,7 @@ class LatentPanel(QWidget):
             self.generation = res
             names = self.dataset.class_names if self.dataset is not None else None
             self.gen_view.set_result(res, names)
-            self.gen_summary.setText(
-                "Confidence: the default CNN's top class probability for each decoded sample. Off the data: "
-                "farther from every encoded point than 3x the data's typical spacing (an empty region)."
-            )
+            self.gen_summary.setText("hover over the panel for what the numbers mean")
 
         self.bridge.submit(job, kind="latent-generate", label="Generating", on_result=on_result,
                            on_error=lambda err: self.gen_summary.setText(f"Generation failed: {err.message}"))  # fmt: skip

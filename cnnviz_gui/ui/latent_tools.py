@@ -80,6 +80,7 @@ class GenerationTab(QWidget):
         self.button.clicked.connect(self.requested.emit)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
+        self.summary.setStyleSheet("color: #555")
         self.view = GenerationView()
         row = _controls_row([QLabel("samples per method"), self.n_samples, self.button])
         row.insertWidget(row.count() - 1, self.summary, 1)

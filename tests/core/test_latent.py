@@ -176,3 +176,14 @@ def test_figures_are_saved(tmp_path, vae_space):
     for name, fig in figs.items():
         path = save(fig, tmp_path / name)
         assert path.stat().st_size > 5000, name
+
+
+def test_bundled_autoencoders_take_inputs_in_0_1(ae_space, vae_space):
+    from cnnviz_gui.core.preprocess import guess_convention
+
+    for space in (ae_space, vae_space):
+        assert space.convention == "0..1"
+    from cnnviz_gui.core.models import open_model
+
+    model = open_model(latent.bundled_autoencoder_path("ae")).model
+    assert guess_convention(model).convention == "0..1"
