@@ -307,3 +307,30 @@ def open_space(
     if warm_up:
         space.warm_up()
     return space
+
+
+def explore(model=None, encoder=None, decoder=None, bottleneck=None, files: tuple[str, str] | None = None):
+    """What the Latent tab asks on the compute thread: ``(space or None, (sub-models, bottleneck layers),
+    message)``. ``files`` = (encoder file, decoder file) replaces ``model``; a failure comes back as the
+    message (a refused file, or why no encoder/decoder was found), never as an exception."""
+    from pathlib import Path
+
+    from cnnviz_gui.core.models import ModelLoadError, open_model
+
+    if files is not None:
+        try:
+            model, decoder_model = open_model(files[0]).model, open_model(files[1]).model
+        except ModelLoadError as err:
+            return None, ([], []), err.message
+        cands, kwargs = ([], []), {"decoder_model": decoder_model}
+    else:
+        cands = model_candidates(model)
+        kwargs = {"encoder": encoder, "decoder": decoder, "bottleneck": bottleneck}
+    try:
+        space = open_space(model, **kwargs)
+    except LatentError as err:
+        return None, cands, err.message
+    if files is not None:  # name the files, not the models inside them
+        rec = space.recognition
+        rec.encoder_name, rec.decoder_name = Path(files[0]).name, Path(files[1]).name
+    return space, cands, ""

@@ -8,7 +8,6 @@ Every TensorFlow call runs on the compute thread through the bridge; jobs of one
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -162,29 +161,8 @@ class LatentPanel(QWidget):
         self._show_status("Looking for the encoder and decoder…")
 
         def job(progress, cancelled):
-            from cnnviz_gui.core.models import ModelLoadError, open_model
-
-            if files is not None:
-                try:
-                    enc, dec = open_model(files[0]).model, open_model(files[1]).model
-                except ModelLoadError as err:
-                    return None, ([], []), err.message
-                cands = ([], [])
-                model, kwargs = enc, {"decoder_model": dec}
-            else:
-                model, kwargs = (
-                    loaded.model,
-                    {"encoder": encoder, "decoder": decoder, "bottleneck": bottleneck},
-                )
-                cands = latent.model_candidates(model)
-            try:
-                space = latent.open_space(model, **kwargs)
-                if files is not None:  # name the files, not the models inside them
-                    rec = space.recognition
-                    rec.encoder_name, rec.decoder_name = Path(files[0]).name, Path(files[1]).name
-                return space, cands, ""
-            except latent.LatentError as err:
-                return None, cands, err.message
+            model = loaded.model if files is None else None
+            return latent.explore(model, encoder, decoder, bottleneck, files)
 
         self.bridge.submit(job, kind="latent-open", label="Recognising encoder and decoder", on_result=self._on_recognised,
                            on_error=lambda err: self._show_status(NOT_AN_AE.format(reason=err.message)))  # fmt: skip
