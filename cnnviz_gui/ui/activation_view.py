@@ -144,7 +144,9 @@ class LargeMap(pg.GraphicsLayoutWidget):
             self.image.setLookupTable(lookup_table(cmap))
             self.colorbar.setColorMap(colormap(cmap))
         self.image.setImage(m, autoLevels=False, levels=(lo, hi))
-        self.colorbar.setLevels((lo, hi))
+        if (lo, hi) != self._levels:
+            self._levels = (lo, hi)
+            self.colorbar.setLevels((lo, hi))
         h, w = m.shape
         items = [(c, r, f"{m[r, c]:.2g}") for r in range(h) for c in range(w)] if h * w <= 256 else []
         self.values.set_items(items, 1.0, centered=True)
@@ -158,6 +160,7 @@ class LargeMap(pg.GraphicsLayoutWidget):
     _title = ""
     _shape: tuple = ()
     _cmap = ""
+    _levels: tuple = ()
 
 
 class ActivationView(QWidget):

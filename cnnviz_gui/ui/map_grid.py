@@ -210,11 +210,12 @@ class MapGrid(QWidget):
             lv = levels
             if lv[1] <= lv[0]:
                 lv = (lv[0], lv[0] + 1e-6)
+        changed = lv != self.levels
         self.levels = lv
         grid = mosaic(shown, ncols, pad)
         self.image.setImage(grid, autoLevels=False, levels=lv)
-        if self.colorbar is not None:
-            self.colorbar.setLevels(lv)
+        if self.colorbar is not None and (changed or not self._layout):
+            self.colorbar.setLevels(lv)  # rebuilds the colour bar's axis: only when the levels change
         layout = (grid.shape, ncols, pad, tuple(names) if names is not None else n)
         if layout != self._layout:
             self._layout = layout
