@@ -121,7 +121,9 @@ class LargeMap(pg.GraphicsLayoutWidget):
             self.values.set_items([], 1)
             self._title = "click a map to see it large"
             self.plot.setTitle(self._title)
+            self._show_axes(False)
             return
+        self._show_axes(True)
         lo, hi = nice_levels(float(m.min()), float(m.max()))
         if cmap != self._cmap:
             self._cmap = cmap
@@ -142,6 +144,15 @@ class LargeMap(pg.GraphicsLayoutWidget):
             self.plot.autoRange(padding=0.02)
 
     _title = ""
+    _axes: bool | None = None
     _shape: tuple = ()
     _cmap = ""
     _levels: tuple = ()
+
+    def _show_axes(self, on: bool) -> None:
+        """Axes and colour bar only while a map is shown (changed only when that changes)."""
+        if on != self._axes:
+            self._axes = on
+            for side in ("left", "bottom"):
+                self.plot.showAxis(side, on)
+            self.colorbar.setVisible(on)

@@ -214,6 +214,7 @@ class ActivationView(QWidget):
         else:
             if self.stack.currentWidget() is not self.grid:
                 self.stack.setCurrentWidget(self.grid)
+                self.large.setVisible(True)
             self.grid.set_maps(maps, per_map=self.per_map)
             n, h, w = maps.shape
             silent = int((maps.reshape(n, -1).max(axis=1) <= 0).sum())
@@ -236,6 +237,7 @@ class ActivationView(QWidget):
         self.units.set_values(out, self.cmap)
         if self.stack.currentWidget() is not self.units:
             self.stack.setCurrentWidget(self.units)
+            self.large.setVisible(False)  # a dense layer has no map to show large
         self.units.setTitle(f"{layer}: {out.size} units (a dense layer: no maps)", size="10pt")
         why = f"{layer} is a dense layer: its {out.size} units are values, not maps (see the bars)"
         if info is not None and not info.conv_layers:
