@@ -33,7 +33,7 @@ class ProbabilityBars(pg.PlotWidget):
         self.setTitle("class probabilities", size="10pt")
         # the prediction is a text item inside the plot: changing it never re-lays out the widget
         self.prediction = pg.TextItem("", color="#202020", anchor=(1, 0))
-        self.prediction.setPos(1.0, -0.6)
+        self.prediction.setPos(1.0, -1.6)
         self.addItem(self.prediction)
         self.probabilities: np.ndarray | None = None
         self._ticks: tuple = ()
@@ -56,8 +56,8 @@ class ProbabilityBars(pg.PlotWidget):
         if ticks != self._ticks:
             self._ticks = ticks
             self.getAxis("left").setTicks([[(i, names[i]) for i in range(n)]])
-            self.setYRange(-0.6, n - 0.4, padding=0)
-            self.prediction.setPos(1.0, -0.6)
+            self.setYRange(-1.6, n - 0.4, padding=0)  # a free row on top for the prediction text
+            self.prediction.setPos(1.0, -1.6)
         self.text = f"predicted {names[top]} ({p[top] * 100:.1f}%){note}"
         self.prediction.setHtml(f"<b>predicted {names[top]}</b> ({p[top] * 100:.1f}%){note}")
 
@@ -113,15 +113,21 @@ class LargeMap(pg.GraphicsLayoutWidget):
         )
         self.addItem(self.colorbar)
         self.index: int | None = None
+        self.hint = pg.TextItem("click a map\nto see it large", color="#bbbbbb", anchor=(0.5, 0.5))
+        self.hint.setPos(0.5, 0.5)
+        self.plot.addItem(self.hint, ignoreBounds=True)
 
     def show_map(self, m: np.ndarray | None, index: int | None, cmap: str, title: str = "") -> None:
         self.index = index
         if m is None:
             self.image.clear()
             self.values.set_items([], 1)
-            self._title = "click a map to see it large"
-            self.plot.setTitle(self._title)
+            self._title = ""
+            self.plot.setTitle(" ")
             self._show_axes(False)
+            if self._shape != ():
+                self._shape = ()
+                self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
             return
         self._show_axes(True)
         lo, hi = nice_levels(float(m.min()), float(m.max()))
@@ -145,7 +151,7 @@ class LargeMap(pg.GraphicsLayoutWidget):
 
     _title = ""
     _axes: bool | None = None
-    _shape: tuple = ()
+    _shape: tuple | None = None
     _cmap = ""
     _levels: tuple = ()
 
@@ -156,3 +162,4 @@ class LargeMap(pg.GraphicsLayoutWidget):
             for side in ("left", "bottom"):
                 self.plot.showAxis(side, on)
             self.colorbar.setVisible(on)
+            self.hint.setVisible(not on)
