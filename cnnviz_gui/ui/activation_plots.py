@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Signal
 
 from cnnviz_gui.ui.map_grid import TileLabels, colormap, lookup_table, nice_levels
 
@@ -94,7 +94,10 @@ class UnitBars(pg.PlotWidget):
 
 
 class LargeMap(pg.GraphicsLayoutWidget):
-    """One map large, with its values written on small maps and a colour bar."""
+    """One map large, with its values written on small maps and a colour bar; hover reports values."""
+
+    #: (row, col, value) under the mouse
+    hovered = Signal(int, int, float)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -113,12 +116,15 @@ class LargeMap(pg.GraphicsLayoutWidget):
         )
         self.addItem(self.colorbar)
         self.index: int | None = None
+        self.map: np.ndarray | None = None
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.hint = pg.TextItem("click a map\nto see it large", color="#bbbbbb", anchor=(0.5, 0.5))
         self.hint.setPos(0.5, 0.5)
         self.plot.addItem(self.hint, ignoreBounds=True)
 
     def show_map(self, m: np.ndarray | None, index: int | None, cmap: str, title: str = "") -> None:
         self.index = index
+        self.map = m
         if m is None:
             self.image.clear()
             self.values.set_items([], 1)
@@ -163,3 +169,13 @@ class LargeMap(pg.GraphicsLayoutWidget):
                 self.plot.showAxis(side, on)
             self.colorbar.setVisible(on)
             self.hint.setVisible(not on)
+
+    def _on_mouse_moved(self, pos) -> None:
+        vb = self.plot.getViewBox()
+        if self.map is None or not vb.sceneBoundingRect().contains(pos):
+            return
+        pt = vb.mapSceneToView(pos)
+        row, col = int(np.floor(pt.y())), int(np.floor(pt.x()))
+        h, w = self.map.shape
+        if 0 <= row < h and 0 <= col < w:
+            self.hovered.emit(row, col, float(self.map[row, col]))

@@ -94,6 +94,11 @@ class ActivationView(QWidget):
         self.cmap_box.currentTextChanged.connect(self._on_style_changed)
         self.levels_box.currentIndexChanged.connect(self._on_style_changed)
         self.grid.map_clicked.connect(self._on_map_clicked)
+        self.large.hovered.connect(
+            lambda r, c, v: self.grid.readout.setText(
+                f"map {self.large.index}  row {r}, col {c}  value {v:.4g}"
+            )
+        )
         state.model_changed.connect(self._on_model_changed)
         state.input_changed.connect(lambda *_: self.request())
         state.convention_changed.connect(lambda *_: self.request())
