@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from cnnviz_gui import __version__
+from cnnviz_gui.commands import latent as latent_command
 
 SUBCOMMANDS = ("info", "train", "activations", "oip", "latent")
 
@@ -222,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     acts.add_argument("--out", required=True, help="figure file: .png, .svg or .pdf")
     acts.add_argument("--npz", default=None, help="also save the raw arrays to this .npz")
     acts.set_defaults(func=_cmd_activations)
+    latent_command.add_parser(sub)
     return p
 
 

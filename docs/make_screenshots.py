@@ -38,8 +38,27 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     w.grab().save(str(OUT / "main_window.png"))
     print("wrote", OUT / "main_window.png")
+    latent_screenshot(app, w)
     w.close()
     return 0
+
+
+def latent_screenshot(app: QApplication, w) -> None:
+    """The Latent tab with the bundled VAE: scatter, a decoded point, the generation panel."""
+    from cnnviz_gui.core.latent import bundled_autoencoder_path
+
+    panel = w.latent_panel
+    w.open_model_file(str(bundled_autoencoder_path("vae")))
+    wait(app, lambda: panel.shown is not None and not w.bridge.compute.busy)
+    w.tabs.setCurrentWidget(panel)
+    centroid = panel.stats.centroids[8]
+    panel.scatter.clicked.emit(float(centroid[0]), float(centroid[1]))
+    panel.bottom.setCurrentIndex(1)
+    panel.n_samples.setValue(200)
+    panel.generate()
+    wait(app, lambda: panel.generation is not None and not w.bridge.compute.busy)
+    w.grab().save(str(OUT / "latent_vae.png"))
+    print("wrote", OUT / "latent_vae.png")
 
 
 if __name__ == "__main__":

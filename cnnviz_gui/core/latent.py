@@ -8,7 +8,7 @@ Statistics, projections and sampling are NumPy only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,12 +24,6 @@ from cnnviz_gui.core.preprocess import to_model_range
 
 ProgressFn = Callable[..., None]
 CancelledFn = Callable[[], bool]
-SAMPLING_METHODS = ("prior", "fitted", "neighbourhood")
-SAMPLING_TITLES = {
-    "prior": "prior N(0, I)",
-    "fitted": "Gaussian fitted to the data",
-    "neighbourhood": "data neighbourhoods",
-}
 
 
 # -- statistics ------------------------------------------------------------------------------------------
@@ -367,160 +361,69 @@ class Interpolation:
     images: np.ndarray  # (steps, H, W, C)
 
 
-# -- generation ------------------------------------------------------------------------------------------
-def sample_latent(method: str, n: int, z_data: np.ndarray | None, seed: int = 0, k: int = 5) -> np.ndarray:
-    """Draw ``n`` latent points: from the prior N(0, I), a Gaussian fitted to ``z_data``, or its neighbourhoods.
-
-    "neighbourhood": pick data points at random and move each by Gaussian noise whose scale is its distance to
-    its ``k``-th nearest data neighbour, so the samples stay where the data actually lie.
-    """
-    rng = np.random.default_rng(seed)
-    if method == "prior":
-        if z_data is None:
-            raise LatentError("The prior needs the latent dimension; encode a dataset first.")
-        return rng.standard_normal((n, z_data.shape[1])).astype(np.float32)
-    if z_data is None or len(z_data) < 2:
-        raise LatentError(f"Sampling from '{method}' needs encoded data: encode a dataset first.")
-    z = np.asarray(z_data, np.float64)
-    if method == "fitted":
-        cov = np.atleast_2d(np.cov(z, rowvar=False))
-        return rng.multivariate_normal(
-            z.mean(axis=0), cov, size=n, method="cholesky" if _pd(cov) else "svd"
-        ).astype(np.float32)
-    if method == "neighbourhood":
-        seeds = z[rng.integers(0, len(z), n)]
-        d2 = ((seeds[:, None, :] - z[None, :, :]) ** 2).sum(-1) if n * len(z) <= 2e7 else None
-        if d2 is None:
-            ref = z[rng.choice(len(z), min(len(z), int(2e7 // max(n, 1))), replace=False)]
-            d2 = ((seeds[:, None, :] - ref[None, :, :]) ** 2).sum(-1)
-        kk = min(k, d2.shape[1] - 1)
-        radius = np.sqrt(np.partition(d2, kk, axis=1)[:, kk])  # index 0 is the point itself
-        noise = rng.standard_normal(seeds.shape) * (radius[:, None] / np.sqrt(z.shape[1]))
-        return (seeds + noise).astype(np.float32)
-    raise LatentError(f"Unknown sampling method '{method}'; use one of {SAMPLING_METHODS}.")
-
-
-def _pd(cov: np.ndarray) -> bool:
-    try:
-        np.linalg.cholesky(cov)
-        return True
-    except np.linalg.LinAlgError:
-        return False
-
-
-class Classifier:
-    """A classifier (default: the bundled CNN) with a cached compiled call; inputs are images in 0..1."""
-
-    def __init__(self, model, convention: str = "standardised"):
-        import tensorflow as tf
-
-        self.model, self.convention = model, convention
-        spec = tf.TensorSpec((None, *tuple(int(s) for s in model.inputs[0].shape[1:])), tf.float32)
-        self.input_shape = tuple(spec.shape[1:])
-
-        @tf.function(input_signature=[spec], reduce_retracing=True)
-        def predict(x):
-            return model(x, training=False)
-
-        self._fn = predict
-
-    def predict(self, images01: np.ndarray) -> np.ndarray:
-        x = np.asarray(images01, np.float32)
-        if x.shape[1:] != self.input_shape:
-            raise LatentError(
-                f"The classifier expects images of shape {self.input_shape}; the decoder makes {x.shape[1:]}."
-            )
-        return np.asarray(self._fn(to_model_range(x, self.convention)))
-
-
-_default_classifier: Classifier | None = None
-
-
-def default_classifier() -> Classifier:
-    """The bundled reference CNN (loaded once, on the compute thread)."""
-    global _default_classifier
-    if _default_classifier is None:
-        from cnnviz_gui.core.models import load_keras_model
-        from cnnviz_gui.core.resources import default_model_path
-
-        _default_classifier = Classifier(load_keras_model(default_model_path()), "standardised")
-    return _default_classifier
-
-
-@dataclass
-class GeneratedSet:
-    method: str
-    z: np.ndarray
-    images: np.ndarray
-    predicted: np.ndarray  # class per image
-    confidence: np.ndarray  # top softmax probability per image
-
-    @property
-    def title(self) -> str:
-        return SAMPLING_TITLES.get(self.method, self.method)
-
-    def fraction_confident(self, threshold: float = 0.9) -> float:
-        return float((self.confidence >= threshold).mean()) if len(self.confidence) else 0.0
-
-
-@dataclass
-class GenerationResult:
-    sets: list[GeneratedSet] = field(default_factory=list)
-    bins: np.ndarray = field(default_factory=lambda: np.linspace(0.0, 1.0, 11))
-
-    def histogram(self, method: str) -> np.ndarray:
-        s = next(s for s in self.sets if s.method == method)
-        return np.histogram(s.confidence, bins=self.bins)[0]
-
-    def summary(self) -> str:
-        return "; ".join(
-            f"{s.title}: {s.fraction_confident() * 100:.0f}% classified with confidence ≥ 0.9, mean "
-            f"{s.confidence.mean():.2f}"
-            for s in self.sets
-        )
-
-
-def generate(
-    space: LatentSpace,
-    z_data: np.ndarray,
-    n: int = 64,
-    methods: tuple[str, ...] = SAMPLING_METHODS,
-    classifier: Classifier | None = None,
-    seed: int = 0,
-    progress: ProgressFn | None = None,
-) -> GenerationResult:
-    """Sample with each method, decode, and classify the decoded images (confidence = top probability)."""
-    clf = classifier or default_classifier()
-    result = GenerationResult()
-    for i, method in enumerate(methods):
-        z = sample_latent(method, n, z_data, seed=seed + i)
-        images = space.decode(z)
-        probs = clf.predict(images)
-        result.sets.append(GeneratedSet(method, z, images, probs.argmax(1), probs.max(1)))
-        if progress is not None:
-            progress((i + 1) / len(methods), f"sampled {SAMPLING_TITLES.get(method, method)}")
-    return result
-
-
 # -- datasets --------------------------------------------------------------------------------------------
 def dataset_names() -> list[str]:
-    """Dataset names the latent explorer accepts (``mnist-sample`` always)."""
-    from cnnviz_gui.core import datasets
+    """Dataset names the latent explorer offers (the bundled sample first)."""
+    from cnnviz_gui.core.datasets import dataset_sources
 
-    names = getattr(datasets, "DATASET_NAMES", None) or getattr(datasets, "dataset_names", None)
-    if callable(names):
-        names = names()
-    names = list(names or [])
-    return ["mnist-sample"] + [n for n in names if n != "mnist-sample"]
+    return [key for key, _ in dataset_sources()]
 
 
 def load_named_dataset(name: str = "mnist-sample"):
-    """Load a dataset by name (the bundled sample, or whatever ``datasets.load_dataset`` knows)."""
-    from cnnviz_gui.core import datasets
+    """Load a dataset by name or path; a failure raises :class:`LatentError` with the reason."""
+    from cnnviz_gui.core.datasets import DatasetError, load_dataset
 
-    if name in ("mnist-sample", "", None):
-        return datasets.load_bundled_mnist()
-    loader = getattr(datasets, "load_dataset", None)
-    if loader is None:
-        raise LatentError(f"Unknown dataset '{name}'; available: mnist-sample.")
-    return loader(name)
+    try:
+        return load_dataset(name or "mnist-sample")
+    except DatasetError as err:
+        raise LatentError(err.message) from err
+
+
+def data_bounds(points: np.ndarray, margin: float = 0.08) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1) around shown points (N, 2): the 0.5th..99.5th percentiles plus a margin."""
+    p = np.asarray(points, np.float64)
+    if len(p) == 0:
+        return (-1.0, 1.0, -1.0, 1.0)
+    lo, hi = np.percentile(p, 0.5, axis=0), np.percentile(p, 99.5, axis=0)
+    span = np.maximum(hi - lo, 1e-3)
+    lo, hi = lo - margin * span, hi + margin * span
+    return (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+
+
+def bundled_autoencoder_path(kind: str = "vae"):
+    """The bundled 2-D MNIST autoencoder (``"ae"``) or VAE (``"vae"``)."""
+    from cnnviz_gui.core.resources import resource_path
+
+    if kind not in ("ae", "vae"):
+        raise ValueError(f"kind must be 'ae' or 'vae', got {kind!r}")
+    return resource_path("models", f"mnist_{kind}.keras")
+
+
+def model_candidates(model) -> tuple[list[str], list[str]]:
+    """(nested sub-model names, top-level layers with vector outputs): what a person can pick from."""
+    from cnnviz_gui.core.latent_models import _submodels
+
+    try:
+        subs = [m.name for m in _submodels(model)]
+        return subs, bottleneck_candidates(model)
+    except Exception:  # an odd graph: offer nothing rather than fail
+        return [], []
+
+
+def input_convention(model) -> str:
+    """The value range an autoencoder's encoder expects: 0..255 behind a rescaling layer, else 0..1."""
+    from cnnviz_gui.core.preprocess import guess_convention
+
+    return "0..255" if guess_convention(model).convention == "0..255" else "0..1"
+
+
+def open_space(
+    model, encoder=None, decoder=None, bottleneck=None, decoder_model=None, warm_up: bool = True
+) -> LatentSpace:
+    """Recognise ``model`` as asked (see :func:`recognise`) and return a warmed-up :class:`LatentSpace`."""
+    space = LatentSpace(
+        recognise(model, encoder, decoder, bottleneck, decoder_model), input_convention(model)
+    )
+    if warm_up:
+        space.warm_up()
+    return space

@@ -50,7 +50,8 @@ class Recognition:
         outs = ""
         if self.kind == "vae":
             outs = f"; the encoder gives {', '.join(self.encoder_outputs)}, points are '{self.encoder_outputs[self.mean_index]}'"
-        return f"Recognised a {kind} with a {self.z_dim}-D latent space: {src}{outs}."
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"Recognised {article} {kind} with a {self.z_dim}-D latent space: {src}{outs}."
 
 
 @dataclass
@@ -124,6 +125,12 @@ def _describe(encoder, decoder, how: str, model=None, bottleneck: str = "", name
             f"'{decoder.name}' cannot be the decoder: a decoder takes one latent vector, but it takes {shape}."
         )
     z_dim = _shape(decoder.inputs[0])[1]
+    out_shape = _shape(decoder.outputs[0])[1:]
+    if len(out_shape) not in (2, 3):
+        raise LatentError(
+            f"'{decoder.name}' does not make images: it gives {out_shape}, so there is nothing to decode "
+            "and show. An autoencoder's decoder ends in an image shaped like the input."
+        )
     enc_outs = encoder.outputs
     out_names = _output_names(encoder)
     if len(encoder.inputs) != 1:

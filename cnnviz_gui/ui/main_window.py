@@ -27,6 +27,7 @@ from cnnviz_gui.ui.activation_view import ActivationView
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.compare_view import CompareView
 from cnnviz_gui.ui.input_panel import InputPanel
+from cnnviz_gui.ui.latent_panel import LatentPanel
 from cnnviz_gui.ui.layer_tree import LayerTree
 from cnnviz_gui.ui.model_panel import ModelPanel
 from cnnviz_gui.ui.state import AppState
@@ -76,6 +77,9 @@ class MainWindow(QMainWindow):
         self.add_view(self.activation_view)
         self.compare_view = CompareView(state, bridge)
         self.add_view(self.compare_view)
+        self.latent_panel = LatentPanel(state, bridge)
+        self.add_view(self.latent_panel)
+        self.latent_panel.open_model_requested.connect(self.open_model_file)
 
         self.resizeDocks([self.model_dock, self.layers_dock], [300, 480], Qt.Orientation.Vertical)
         self.resizeDocks([self.model_dock, self.input_dock], [300, 340], Qt.Orientation.Horizontal)

@@ -1,0 +1,108 @@
+"""``cnnviz latent``: encode a dataset with an autoencoder, save the scatter + decoded manifold figure.
+
+TensorFlow is imported only when the command runs, so ``cnnviz latent --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def add_parser(sub) -> None:
+    """Register the ``latent`` sub-command on the argparse sub-parsers ``sub``."""
+    p = sub.add_parser(
+        "latent",
+        help="encode a dataset with an autoencoder/VAE; save the latent scatter and decoded grid",
+        description="Encode a dataset with an autoencoder or VAE and save a figure of its latent space "
+        "(points coloured by class beside the decoder's images over the same region). The encoder and "
+        "decoder are recognised (nested sub-models, or the narrowest vector layer); name them with "
+        "--encoder/--decoder or --bottleneck to correct it.",
+    )
+    p.add_argument(
+        "model", metavar="MODEL", help=".keras or .h5 autoencoder (or the encoder, with --decoder-file)"
+    )
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--encoder", metavar="NAME", help="name of the encoder sub-model (with --decoder)")
+    how.add_argument("--bottleneck", metavar="LAYER", help="split the model at this layer")
+    how.add_argument(
+        "--decoder-file", metavar="FILE", help="a separate decoder model; MODEL is then the encoder"
+    )
+    p.add_argument("--decoder", metavar="NAME", help="name of the decoder sub-model (with --encoder)")
+    p.add_argument(
+        "--dataset", default="mnist-sample", help="dataset name or path (default: the bundled sample)"
+    )
+    p.add_argument("--out", required=True, metavar="FIG", help="figure file: .png, .svg or .pdf")
+    p.add_argument("--npz", default=None, metavar="FILE", help="also save z, labels and extent to this .npz")
+    p.add_argument(
+        "--grid", type=int, default=20, metavar="N", help="decoded grid size N x N (1..30; default 20)"
+    )
+    p.set_defaults(func=run)
+
+
+def _fail(message: str) -> int:
+    import sys
+
+    print(f"cnnviz: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args) -> int:
+    """Execute ``cnnviz latent``; returns the exit status (2 with one line on stderr on bad input)."""
+    if Path(args.out).suffix.lower() not in FIGURE_SUFFIXES:
+        return _fail(f"--out must end in .png, .svg or .pdf (got '{args.out}')")
+    if args.npz and not args.npz.lower().endswith(".npz"):
+        return _fail(f"--npz must end in .npz (got '{args.npz}')")
+    if not 1 <= args.grid <= 30:
+        return _fail(f"--grid must be between 1 and 30 (got {args.grid})")
+    if bool(args.encoder) != bool(args.decoder):
+        return _fail("give both --encoder and --decoder (the names of the two sub-models), or --bottleneck")
+
+    import numpy as np
+
+    from cnnviz_gui.cli import TextProgress
+    from cnnviz_gui.core import latent
+    from cnnviz_gui.core.figures import ExportError, save, save_arrays
+    from cnnviz_gui.core.latent_figures import overview_figure
+    from cnnviz_gui.core.models import ModelLoadError, open_model
+
+    try:
+        loaded = open_model(args.model)
+        decoder_model = open_model(args.decoder_file).model if args.decoder_file else None
+    except ModelLoadError as err:
+        return _fail(err.message)
+    try:
+        parts = latent.recognise(
+            loaded.model, args.encoder, args.decoder, args.bottleneck, decoder_model=decoder_model
+        )
+        space = latent.LatentSpace(parts)
+        rec = parts.recognition
+        print(rec.message)
+        ds = latent.load_named_dataset(args.dataset)
+        bar = TextProgress("encode")
+        encoded = space.encode(ds.x, progress=bar)
+        bar.done()
+        stats = latent.latent_statistics(encoded.z, ds.y, len(ds.class_names))
+        proj = latent.fit_projection(encoded.z)
+        shown = proj.transform(encoded.z)
+        bounds = latent.data_bounds(shown)
+        grid = space.decode_grid(proj, bounds, args.grid)
+    except latent.LatentError as err:
+        return _fail(err.message)
+    print(stats.format_text(ds.class_names))
+    kind = "VAE (z_mean)" if rec.kind == "vae" else "autoencoder"
+    title = f"{loaded.info.name}: {kind}, {rec.z_dim}-D latent space; {len(ds):,} points of {ds.name}"
+    centroids = proj.transform(np.nan_to_num(stats.centroids)) if len(stats.counts) else None
+    if centroids is not None:
+        centroids[stats.counts == 0] = np.nan
+    try:
+        fig = overview_figure(shown, ds.y, ds.class_names, proj.axis_names, grid, title, centroids)
+        save(fig, args.out)
+        print(f"saved {args.out}")
+        if args.npz:
+            save_arrays({"z": encoded.z, "labels": ds.y, "extent": stats.extent}, args.npz)
+            print(f"saved {args.npz}")
+    except ExportError as err:
+        return _fail(err.message)
+    return 0

@@ -1,0 +1,203 @@
+"""Publication figures of a latent space (matplotlib, no GUI backend): scatter, manifold, strip, generation.
+
+Every function returns a :class:`matplotlib.figure.Figure`; :func:`cnnviz_gui.core.figures.save` writes it.
+The class colours are shared with the Latent tab (:data:`CLASS_COLORS`), so a figure matches the screen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnviz_gui.core.figures import image_grid, new_figure
+
+#: one colour per class (matplotlib's tab10, then tab20's light shades for classes 10..19)
+CLASS_COLORS = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
+    "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+]  # fmt: skip
+
+
+def class_color(c: int) -> str:
+    return CLASS_COLORS[int(c) % len(CLASS_COLORS)]
+
+
+def _names(class_names: list[str] | None, n: int) -> list[str]:
+    names = list(class_names or [])
+    return names + [str(i) for i in range(len(names), n)]
+
+
+def draw_scatter(
+    ax,
+    points: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: list[str] | None = None,
+    axis_names: tuple[str, str] = ("z0", "z1"),
+    centroids: np.ndarray | None = None,
+    marker: tuple[float, float] | None = None,
+    max_points: int = 20000,
+    seed: int = 0,
+) -> None:
+    """Points (N, 2) coloured by class with a legend; centroids as labelled crosses, ``marker`` as a star."""
+    points = np.asarray(points, np.float32)
+    idx = np.arange(len(points))
+    if len(points) > max_points:  # a readable figure (and a small SVG/PDF): a random subset
+        idx = np.sort(np.random.default_rng(seed).choice(len(points), max_points, replace=False))
+    size = 4.0 if len(idx) > 3000 else 9.0
+    if labels is None:
+        ax.scatter(points[idx, 0], points[idx, 1], s=size, c="#1f77b4", linewidths=0, rasterized=True)
+    else:
+        labels = np.asarray(labels).astype(np.int64)
+        names = _names(class_names, int(labels.max()) + 1 if len(labels) else 0)
+        for c in np.unique(labels):
+            sel = idx[labels[idx] == c]
+            ax.scatter(
+                points[sel, 0],
+                points[sel, 1],
+                s=size,
+                color=class_color(c),
+                linewidths=0,
+                label=names[c],
+                rasterized=True,
+            )
+        legend = ax.legend(
+            loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, markerscale=2.5, frameon=False
+        )
+        legend.set_title("class", prop={"size": 8})
+    if centroids is not None:
+        for c, (cx, cy) in enumerate(np.asarray(centroids)[:, :2]):
+            if np.isfinite(cx) and np.isfinite(cy):
+                ax.plot(cx, cy, "x", color="black", ms=7, mew=1.5)
+                ax.annotate(str(c), (cx, cy), xytext=(3, 3), textcoords="offset points", fontsize=8)
+    if marker is not None:
+        ax.plot(*marker, marker="*", color="black", ms=14, mfc="#ffd60a", mew=1.0, label="current input")
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
+    ax.grid(True, alpha=0.3)
+
+
+def scatter_figure(
+    points: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: list[str] | None = None,
+    axis_names: tuple[str, str] = ("z0", "z1"),
+    title: str = "",
+    centroids: np.ndarray | None = None,
+    marker: tuple[float, float] | None = None,
+    stats_text: str = "",
+):
+    """The encoded points coloured by class, with a legend (and the statistics below the plot)."""
+    fig = new_figure(7.0, 5.6 if stats_text else 5.0)
+    ax = fig.add_subplot(1, 1, 1)
+    draw_scatter(ax, points, labels, class_names, axis_names, centroids, marker)
+    ax.set_title(title, fontsize=10)
+    if stats_text:
+        fig.text(0.01, 0.0, stats_text, fontsize=7, family="monospace", va="bottom")
+    return fig
+
+
+def manifold_figure(
+    mosaic: np.ndarray,
+    bounds: tuple[float, float, float, float],
+    n: int,
+    axis_names: tuple[str, str] = ("z0", "z1"),
+    title: str = "",
+):
+    """The decoded n x n grid as one image placed on the latent axes it was decoded from."""
+    fig = new_figure(6.0, 6.0)
+    ax = fig.add_subplot(1, 1, 1)
+    x0, x1, y0, y1 = bounds
+    ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, extent=(x0, x1, y0, y1), aspect="auto", origin="upper")
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
+    ax.set_title(title or f"decoded {n} x {n} grid", fontsize=10)
+    return fig
+
+
+def interpolation_figure(images: np.ndarray, z: np.ndarray | None = None, title: str = ""):
+    """Decoded images along a straight line in latent space, left to right."""
+    images = np.asarray(images, np.float32)
+    if images.ndim == 4:
+        images = images[..., 0] if images.shape[-1] == 1 else images.mean(-1)
+    steps = len(images)
+    fig = new_figure(max(4.0, 0.9 * steps), 1.9)
+    strip = image_grid(images, ncols=steps, pad=2, fill=1.0)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.imshow(strip, cmap="gray", vmin=0, vmax=1)
+    ax.set_yticks([])
+    w = images.shape[2] + 2
+    ax.set_xticks([i * w + (w - 2) / 2 for i in range(steps)])
+    ax.set_xticklabels([f"{t:.2f}" for t in np.linspace(0, 1, steps)], fontsize=7)
+    ax.set_xlabel("t (0 = first point, 1 = second point)", fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def generation_figure(result, class_names: list[str] | None = None, n_show: int = 16, title: str = ""):
+    """For each sampling method: a few decoded samples with their predicted class, and the histogram of
+    the classifier's confidence (the top softmax probability) over all samples."""
+    sets = result.sets
+    fig = new_figure(9.0, 2.6 * max(1, len(sets)) + (0.3 if title else 0))
+    grid = fig.add_gridspec(max(1, len(sets)), 2, width_ratios=[1.15, 1])
+    names = _names(class_names, 10)
+    for row, s in enumerate(sets):
+        ax = fig.add_subplot(grid[row, 0])
+        imgs = np.asarray(s.images[:n_show], np.float32)
+        imgs = imgs[..., 0] if imgs.shape[-1] == 1 else imgs.mean(-1)
+        ncols = 8
+        ax.imshow(image_grid(imgs, ncols=ncols, pad=2, fill=1.0), cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        h, w = imgs.shape[1] + 2, imgs.shape[2] + 2
+        for i in range(len(imgs)):
+            r, c = divmod(i, ncols)
+            pred = names[int(s.predicted[i])] if int(s.predicted[i]) < len(names) else str(s.predicted[i])
+            ax.text(
+                c * w + 1, r * h + 1, f"{pred} {s.confidence[i]:.2f}", fontsize=5.5, color="#d62728", va="top"
+            )
+        ax.set_title(f"{s.title}: decoded samples (predicted class, confidence)", fontsize=8)
+        hx = fig.add_subplot(grid[row, 1])
+        counts = result.histogram(s.method)
+        bins = result.bins
+        hx.bar(bins[:-1], counts, width=np.diff(bins), align="edge", color="#5b8fd6", edgecolor="white")
+        hx.set_xlim(0, 1)
+        hx.set_xlabel("classifier confidence", fontsize=8)
+        hx.set_ylabel("samples", fontsize=8)
+        hx.set_title(
+            f"{s.title}: {s.fraction_confident() * 100:.0f}% ≥ 0.9, mean {s.confidence.mean():.2f}",
+            fontsize=8,
+        )
+        hx.tick_params(labelsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def overview_figure(
+    points: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: list[str] | None,
+    axis_names: tuple[str, str],
+    grid,
+    title: str = "",
+    centroids: np.ndarray | None = None,
+):
+    """The CLI's figure: the scatter on the left, the decoded manifold over the same region on the right."""
+    fig = new_figure(12.0, 5.4)
+    ax = fig.add_subplot(1, 2, 1)
+    draw_scatter(ax, points, labels, class_names, axis_names, centroids)
+    x0, x1, y0, y1 = grid.bounds
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_title("encoded points", fontsize=10)
+    mx = fig.add_subplot(1, 2, 2)
+    mx.imshow(grid.mosaic, cmap="gray", vmin=0, vmax=1, extent=(x0, x1, y0, y1), aspect="auto")
+    mx.set_xlabel(axis_names[0])
+    mx.set_ylabel(axis_names[1])
+    note = f" ({grid.note})" if grid.note else ""
+    mx.set_title(f"decoded {grid.n} x {grid.n} grid{note}", fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig

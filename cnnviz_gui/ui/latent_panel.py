@@ -1,0 +1,553 @@
+"""The Latent tab: explore an autoencoder's latent space (scatter, hover-decode, manifold, interpolation,
+generation, statistics).
+
+Every TensorFlow call runs on the compute thread through the bridge; jobs of one kind supersede each other
+(``latent-decode`` while the mouse moves). The panel holds the core ``LatentSpace`` only to hand it to jobs.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnviz_gui.core import latent
+from cnnviz_gui.core.datasets import dataset_sources
+from cnnviz_gui.core.latent_generation import generate
+from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.latent_controls import CorrectionBar, ExploreControls
+from cnnviz_gui.ui.latent_widgets import GenerationView, ImageTile, LatentScatter, ManifoldPlot
+from cnnviz_gui.ui.state import AppState
+
+NOT_AN_AE = (
+    "{reason}\n\nTo explore a latent space, open an autoencoder (the buttons on the right open the bundled "
+    "MNIST autoencoder or VAE), pick the bottleneck layer where this model should be split, or open an "
+    "encoder file and a decoder file."
+)
+JOB_KINDS = ("latent-encode", "latent-project", "latent-input", "latent-decode", "latent-grid", "latent-interp",
+             "latent-generate")  # fmt: skip
+EXPORT_PARTS = ("scatter", "manifold grid", "interpolation strip", "generation")
+
+
+class LatentPanel(QWidget):
+    """Central tab "Latent"."""
+
+    title = "Latent"
+    #: the person asked to open a model file (the main window opens it)
+    open_model_requested = Signal(str)
+
+    def __init__(self, state: AppState, bridge: ComputeBridge, parent=None):
+        super().__init__(parent)
+        self.state, self.bridge = state, bridge
+        self.space = None  # core LatentSpace: only handed to jobs
+        self.recognition: latent.Recognition | None = None
+        self.dataset = None
+        self.z: np.ndarray | None = None
+        self.labels: np.ndarray | None = None
+        self.stats: latent.LatentStats | None = None
+        self.projection: latent.Projection | None = None
+        self.shown: np.ndarray | None = None
+        self.pinned: tuple[float, float] | None = None
+        self.input_z: np.ndarray | None = None
+        self.ab: dict[str, np.ndarray] = {}
+        self.grid = self.interpolation = self.generation = None
+        self.decoded: np.ndarray | None = None
+        self.last_decode_ms: float | None = None
+        self._loaded = None
+
+        self.correction = CorrectionBar()
+        self.controls = ExploreControls([label for _, label in dataset_sources()], EXPORT_PARTS)
+        self.datasets = [key for key, _ in dataset_sources()]
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setVisible(False)
+        self.controls.layout().addWidget(self.progress)
+
+        self.scatter = LatentScatter()
+        self.decoded_tile = ImageTile("hover over the scatter to decode")
+        self.stats_text = QPlainTextEdit(readOnly=True)
+        self.stats_text.setStyleSheet("font-family: monospace; font-size: 9pt")
+        self.stats_text.setPlaceholderText("Statistics of the encoded points appear here")
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.decoded_tile)
+        right.addWidget(self.stats_text)
+        right.setSizes([260, 300])
+        self.views = QTabWidget()
+        self.views.addTab(self.scatter, "Scatter")
+        self.views.addTab(self._manifold_tab(), "Manifold grid")
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.views)
+        top.addWidget(right)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 1)
+        top.setSizes([760, 300])
+
+        self.bottom = QTabWidget()
+        self.bottom.addTab(self._interpolation_tab(), "Interpolation")
+        self.bottom.addTab(self._generation_tab(), "Generation")
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(top)
+        main.addWidget(self.bottom)
+        main.setStretchFactor(0, 2)
+        main.setStretchFactor(1, 1)
+        main.setSizes([560, 300])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.correction)
+        lay.addWidget(self.controls)
+        lay.addWidget(main, 1)
+
+        c, k = self.correction, self.controls
+        c.default_requested.connect(
+            lambda kind: self.open_model_requested.emit(str(latent.bundled_autoencoder_path(kind)))
+        )
+        c.submodels_chosen.connect(lambda enc, dec: self.recognise(encoder=enc, decoder=dec))
+        c.bottleneck_chosen.connect(lambda name: self.recognise(bottleneck=name))
+        c.files_requested.connect(self._ask_files)
+        k.encode_button.clicked.connect(lambda: self.encode())
+        k.projection_box.currentTextChanged.connect(lambda *_: self.project())
+        k.x_box.currentIndexChanged.connect(lambda *_: self.project())
+        k.y_box.currentIndexChanged.connect(lambda *_: self.project())
+        k.points_box.currentIndexChanged.connect(lambda *_: self._draw_points())
+        self.views.currentChanged.connect(k.export_box.setCurrentIndex)
+        self.bottom.currentChanged.connect(lambda i: k.export_box.setCurrentIndex(i + 2))
+        self.scatter.hovered.connect(self._on_hover)
+        self.scatter.clicked.connect(self._on_click)
+        state.model_changed.connect(self._on_model_changed)
+        state.input_changed.connect(lambda *_: self.encode_input())
+        self._show_status("Open an autoencoder to explore its latent space.")
+        if state.loaded is not None:
+            self._on_model_changed(state.loaded)
+
+    # -- bottom tabs ----------------------------------------------------------------------------------
+    def _manifold_tab(self) -> QWidget:
+        w = QWidget()
+        self.grid_n = QSpinBox(minimum=2, maximum=30, value=20)
+        self.grid_n.setToolTip("n: the grid has n x n decoded images (up to 30 x 30)")
+        self.grid_button = QPushButton("Decode grid over the visible region")
+        self.grid_button.clicked.connect(lambda: self.decode_grid())
+        self.manifold = ManifoldPlot()
+        row = QHBoxLayout()
+        row.addWidget(QLabel("n"))
+        row.addWidget(self.grid_n)
+        row.addWidget(self.grid_button)
+        row.addStretch(1)
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(0, 2, 0, 0)
+        lay.addLayout(row)
+        lay.addWidget(self.manifold, 1)
+        return w
+
+    def _interpolation_tab(self) -> QWidget:
+        w = QWidget()
+        self.a_index, self.b_index = QSpinBox(maximum=99999), QSpinBox(maximum=99999, value=1)
+        self.steps = QSpinBox(minimum=2, maximum=30, value=10)
+        a_pin, b_pin = QPushButton("A = pinned"), QPushButton("B = pinned")
+        a_pin.setToolTip("Click the scatter to pin a point, then use it as A")
+        a_pin.clicked.connect(lambda: self.set_endpoint("A", self._pinned_z()))
+        b_pin.clicked.connect(lambda: self.set_endpoint("B", self._pinned_z()))
+        a_sample, b_sample = QPushButton("A = sample"), QPushButton("B = sample")
+        a_sample.clicked.connect(lambda: self.set_endpoint("A", self._sample_z(self.a_index.value())))
+        b_sample.clicked.connect(lambda: self.set_endpoint("B", self._sample_z(self.b_index.value())))
+        a_sample.setToolTip("Use the encoded dataset sample with this index as A")
+        self.interp_button = QPushButton("Interpolate A → B")
+        self.interp_button.clicked.connect(lambda: self.interpolate())
+        self.strip = ImageTile("pick A and B (pinned points or samples), then interpolate")
+        row = QHBoxLayout()
+        for widget in (a_pin, a_sample, self.a_index, b_pin, b_sample, self.b_index, QLabel("steps"), self.steps,
+                       self.interp_button):  # fmt: skip
+            row.addWidget(widget)
+        row.addStretch(1)
+        lay = QVBoxLayout(w)
+        lay.addLayout(row)
+        lay.addWidget(self.strip, 1)
+        return w
+
+    def _generation_tab(self) -> QWidget:
+        w = QWidget()
+        self.n_samples = QSpinBox(minimum=8, maximum=2000, value=200, singleStep=50)
+        self.n_samples.setToolTip("Samples drawn with each method")
+        self.gen_button = QPushButton("Generate and classify with the default CNN")
+        self.gen_button.clicked.connect(lambda: self.generate())
+        self.gen_summary = QLabel("")
+        self.gen_summary.setWordWrap(True)
+        self.gen_view = GenerationView()
+        row = QHBoxLayout()
+        row.addWidget(QLabel("samples per method"))
+        row.addWidget(self.n_samples)
+        row.addWidget(self.gen_button)
+        row.addWidget(self.gen_summary, 1)
+        lay = QVBoxLayout(w)
+        lay.addLayout(row)
+        lay.addWidget(self.gen_view, 1)
+        return w
+
+    # -- recognising -----------------------------------------------------------------------------------
+    def _on_model_changed(self, loaded) -> None:
+        self._loaded = loaded
+        self.recognise()
+
+    def recognise(
+        self, encoder=None, decoder=None, bottleneck=None, files: tuple[str, str] | None = None
+    ) -> None:
+        """Find the encoder and decoder of the open model (as asked) on the compute thread."""
+        loaded = self._loaded
+        if loaded is None and files is None:
+            return
+        self._reset()
+        self._show_status("Looking for the encoder and decoder…")
+
+        def job(progress, cancelled):
+            from cnnviz_gui.core.models import ModelLoadError, open_model
+
+            if files is not None:
+                try:
+                    enc, dec = open_model(files[0]).model, open_model(files[1]).model
+                except ModelLoadError as err:
+                    return None, ([], []), err.message
+                cands = ([], [])
+                model, kwargs = enc, {"decoder_model": dec}
+            else:
+                model, kwargs = (
+                    loaded.model,
+                    {"encoder": encoder, "decoder": decoder, "bottleneck": bottleneck},
+                )
+                cands = latent.model_candidates(model)
+            try:
+                return latent.open_space(model, **kwargs), cands, ""
+            except latent.LatentError as err:
+                return None, cands, err.message
+
+        self.bridge.submit(job, kind="latent-open", label="Recognising encoder and decoder", on_result=self._on_recognised,
+                           on_error=lambda err: self._show_status(NOT_AN_AE.format(reason=err.message)))  # fmt: skip
+
+    def _on_recognised(self, result) -> None:
+        space, (subs, bottlenecks), error = result
+        self.correction.set_candidates(subs, bottlenecks)
+        if space is None:
+            self._show_status(NOT_AN_AE.format(reason=error))
+            self.scatter.set_message("No latent space: see the message above")
+            return
+        self.space, self.recognition = space, space.recognition
+        self.controls.encode_button.setEnabled(True)
+        rec = self.recognition
+        self.correction.set_current(rec)
+        self._show_status(rec.message + f" Inputs in {space.convention}.")
+        self.controls.set_projections(latent.available_projections(rec.z_dim), rec.z_dim)
+        self.encode()
+
+    def _ask_files(self) -> None:
+        enc, _ = QFileDialog.getOpenFileName(
+            self, "Open the encoder model", "", "Keras models (*.keras *.h5)"
+        )
+        if not enc:
+            return
+        dec, _ = QFileDialog.getOpenFileName(
+            self, "Open the decoder model", "", "Keras models (*.keras *.h5)"
+        )
+        if dec:
+            self.recognise(files=(enc, dec))
+
+    def _reset(self) -> None:
+        for kind in JOB_KINDS:  # results for the previous encoder/decoder are never delivered
+            self.bridge.compute.cancel_kind(kind)
+        self.space = self.recognition = None
+        self.controls.encode_button.setEnabled(False)
+        self.z = self.labels = self.stats = self.projection = self.shown = self.input_z = None
+        self.pinned, self.ab = None, {}
+        self.grid = self.interpolation = self.generation = None
+        self.scatter.set_points(None, None)
+        self.scatter.set_pin(None)
+        self.scatter.set_input_point(None)
+        self.scatter.set_ab(None, None)
+        self.decoded_tile.set_image(None, "hover over the scatter to decode")
+        self.stats_text.setPlainText("")
+
+    def _show_status(self, text: str) -> None:
+        self.correction.set_message(text)
+
+    # -- encoding and projecting ------------------------------------------------------------------------
+    def encode(self, dataset: str | None = None) -> None:
+        """Encode the chosen dataset (batched, with progress) and draw it."""
+        space = self.space
+        if space is None:
+            return
+        name = dataset or self.datasets[self.controls.dataset_box.currentIndex()]
+        self.progress.setVisible(True)
+        self.progress.setValue(0)
+
+        def job(progress, cancelled):
+            ds = latent.load_named_dataset(name)
+            encoded = space.encode(ds.x, progress=progress, cancelled=cancelled)
+            stats = latent.latent_statistics(encoded.z, ds.y, len(ds.class_names))
+            return ds, encoded, stats
+
+        def on_error(err):
+            self.progress.setVisible(False)
+            self.stats_text.setPlainText(f"Encoding failed: {err.message}")
+
+        def on_result(result):
+            if space is self.space:
+                self._on_encoded(result)
+
+        self.bridge.submit(job, kind="latent-encode", label="Encoding the dataset", on_result=on_result,
+                           on_error=on_error, on_progress=self._on_progress)  # fmt: skip
+
+    def _on_progress(self, fraction, text="", payload=None) -> None:
+        self.progress.setValue(int(fraction * 100))
+        self.progress.setFormat(f"{text} (%p%)")
+
+    def _on_encoded(self, result) -> None:
+        self.progress.setVisible(False)
+        self.dataset, encoded, self.stats = result
+        self.z, self.labels = encoded.z, self.dataset.y
+        self.project(fit_view=True)
+        self.encode_input()
+
+    def project(self, fit_view: bool = False) -> None:
+        """Fit the chosen projection (on the compute thread: UMAP and t-SNE take a while) and redraw."""
+        if self.z is None:
+            return
+        z, method, axes = self.z, self.controls.projection_method(), self.controls.axes()
+        if axes[0] == axes[1]:
+            self.scatter.set_message("Pick two different axes")
+            return
+
+        def job(progress, cancelled):
+            proj = latent.fit_projection(z, method, axes)
+            return proj, proj.transform(z)
+
+        self.bridge.submit(job, kind="latent-project", label=f"Projecting ({method})",
+                           on_result=lambda r: self._on_projected(r, fit_view or method != "axes"))  # fmt: skip
+
+    def _on_projected(self, result, fit_view: bool) -> None:
+        self.projection, self.shown = result
+        self._draw_points()
+        if fit_view:
+            self.scatter.fit(latent.data_bounds(self.shown))
+        self._update_stats()
+        self._draw_markers()
+
+    def _draw_points(self) -> None:
+        if self.shown is None:
+            return
+        names = self.dataset.class_names if self.dataset is not None else None
+        self.scatter.set_points(
+            self.shown, self.labels, names, self.projection.axis_names, self.controls.max_shown()
+        )
+        n, shown = len(self.shown), self.scatter.n_shown
+        subset = f" (drawn: a random {shown:,})" if shown < n else ""
+        self.scatter.setTitle(f"{n:,} points of {self.dataset.name}{subset}", size="9pt")
+
+    def _update_stats(self) -> None:
+        if self.stats is None:
+            return
+        rec, proj = self.recognition, self.projection
+        head = [rec.message if rec else "", ""]
+        if proj is not None and proj.method == "pca" and proj.explained is not None:
+            ex = ", ".join(f"{v * 100:.0f}%" for v in proj.explained[: min(6, len(proj.explained))])
+            head.append(f"PCA: variance explained per component {ex}")
+        if proj is not None and proj.note:
+            head.append(f"Decoded points are {proj.note}.")
+        names = self.dataset.class_names if self.dataset is not None else None
+        self.stats_text.setPlainText("\n".join(head + [self.stats.format_text(names)]))
+
+    # -- the current input ------------------------------------------------------------------------------
+    def encode_input(self) -> None:
+        """Encode the app's current input (dataset browser, drawing) and mark it on the scatter."""
+        space, image = self.space, self.state.input_image
+        if space is None or image is None:
+            return
+        shape = space.recognition.input_shape
+
+        def job(progress, cancelled):
+            from cnnviz_gui.core.preprocess import fit_input
+
+            x = fit_input(image, shape)[None]
+            return space.encode(x).z[0]
+
+        self.bridge.submit(job, kind="latent-input", label="Encoding the input", on_result=self._on_input_encoded,
+                           on_error=lambda err: self.scatter.set_input_point(None))  # fmt: skip
+
+    def _on_input_encoded(self, z) -> None:
+        self.input_z = np.asarray(z, np.float32)
+        if self.projection is not None:  # otherwise drawn once the projection arrives
+            self._draw_markers()
+
+    def input_point(self) -> tuple[float, float] | None:
+        if self.input_z is None or self.projection is None:
+            return None
+        p = self.projection.transform(self.input_z[None])[0]
+        return float(p[0]), float(p[1])
+
+    def _draw_markers(self) -> None:
+        self.scatter.set_input_point(self.input_point())
+        ab = [self.projection.transform(self.ab[k][None])[0] if k in self.ab and self.projection else None
+              for k in ("A", "B")]  # fmt: skip
+        self.scatter.set_ab(*[None if p is None else (float(p[0]), float(p[1])) for p in ab])
+
+    # -- decoding -----------------------------------------------------------------------------------------
+    def _on_hover(self, x: float, y: float) -> None:
+        if self.controls.hover_box.isChecked():
+            self.decode_at(x, y)
+
+    def _on_click(self, x: float, y: float) -> None:
+        self.pinned = (x, y)
+        self.scatter.set_pin(self.pinned)
+        self.decode_at(x, y)
+
+    def decode_at(self, x: float, y: float) -> None:
+        """Decode the latent point under (x, y) of the scatter; the image appears beside it."""
+        space, proj = self.space, self.projection
+        if space is None or proj is None:
+            return
+        z = proj.inverse(np.array([[x, y]], np.float32))
+        started = time.perf_counter()
+
+        def job(progress, cancelled):
+            return space.decode(z)[0]
+
+        def on_result(image):
+            self.decoded = image
+            self.last_decode_ms = (time.perf_counter() - started) * 1000
+            note = f" — {proj.note}" if proj.note else ""
+            self.decoded_tile.set_image(image, f"decoded at ({x:.2f}, {y:.2f}){note}")
+
+        self.bridge.submit(job, kind="latent-decode", label="Decoding", on_result=on_result)
+
+    def decode_grid(self) -> None:
+        """Decode an n x n grid over the scatter's visible region in one call; show it as one mosaic."""
+        space, proj = self.space, self.projection
+        if space is None or proj is None:
+            return
+        bounds, n = self.scatter.visible_bounds(), self.grid_n.value()
+
+        def job(progress, cancelled):
+            return space.decode_grid(proj, bounds, n)
+
+        def on_result(grid):
+            self.grid = grid
+            self.manifold.set_grid(grid.mosaic, grid.bounds, grid.n, proj.axis_names, grid.note)
+
+        self.bridge.submit(job, kind="latent-grid", label=f"Decoding a {n} x {n} grid", on_result=on_result)
+
+    # -- interpolation --------------------------------------------------------------------------------------
+    def _pinned_z(self) -> np.ndarray | None:
+        if self.pinned is None or self.projection is None:
+            return None
+        return self.projection.inverse(np.array([self.pinned], np.float32))[0]
+
+    def _sample_z(self, i: int) -> np.ndarray | None:
+        if self.z is None or not 0 <= i < len(self.z):
+            return None
+        return self.z[i]
+
+    def set_endpoint(self, which: str, z: np.ndarray | None) -> None:
+        """Set interpolation end ``which`` ("A" or "B") to latent point ``z``."""
+        if z is None:
+            self.strip.set_image(None, "pin a point on the scatter (click) or encode a dataset first")
+            return
+        self.ab[which] = np.asarray(z, np.float32)
+        self._draw_markers()
+
+    def interpolate(self) -> None:
+        space = self.space
+        if space is None or "A" not in self.ab or "B" not in self.ab:
+            self.strip.set_image(None, "set both A and B first")
+            return
+        a, b, steps = self.ab["A"], self.ab["B"], self.steps.value()
+
+        def job(progress, cancelled):
+            return space.interpolate(a, b, steps)
+
+        def on_result(res):
+            from cnnviz_gui.core.figures import image_grid
+
+            self.interpolation = res
+            img = res.images[..., 0] if res.images.shape[-1] == 1 else res.images.mean(-1)
+            self.strip.set_image(image_grid(img, ncols=steps, pad=2, fill=1.0), f"A → B in {steps} steps")
+
+        self.bridge.submit(job, kind="latent-interp", label="Interpolating", on_result=on_result)
+
+    # -- generation ---------------------------------------------------------------------------------------
+    def generate(self) -> None:
+        """Sample with each method, decode, classify with the default CNN; show confidence histograms."""
+        space, z = self.space, self.z
+        if space is None or z is None:
+            self.gen_summary.setText("Encode a dataset first.")
+            return
+        n = self.n_samples.value()
+        self.gen_summary.setText("generating…")
+
+        def job(progress, cancelled):
+            return generate(space, z, n=n, progress=progress)
+
+        def on_result(res):
+            self.generation = res
+            names = self.dataset.class_names if self.dataset is not None else None
+            self.gen_view.set_result(res, names)
+            self.gen_summary.setText(
+                "Confidence: the default CNN's top class probability for each decoded sample. Off the data: "
+                "farther from every encoded point than 3x the data's typical spacing (an empty region)."
+            )
+
+        self.bridge.submit(job, kind="latent-generate", label="Generating", on_result=on_result,
+                           on_error=lambda err: self.gen_summary.setText(f"Generation failed: {err.message}"))  # fmt: skip
+
+    # -- export -----------------------------------------------------------------------------------------
+    def export_figure(self, part: str | None = None):
+        """A figure of ``part`` (default: the one chosen in the export box), or None if it is not made yet."""
+        from cnnviz_gui.core import latent_figures as lf
+
+        part = part or self.controls.export_box.currentText()
+        name = self.state.info.name if self.state.info else "model"
+        names = self.dataset.class_names if self.dataset is not None else None
+        proj = self.projection
+        if part == "scatter" and self.shown is not None:
+            cents = proj.transform(np.nan_to_num(self.stats.centroids))
+            cents[self.stats.counts == 0] = np.nan
+            title = f"{name}: {self.recognition.kind.upper()} latent space, {len(self.shown):,} points of {self.dataset.name}"
+            return lf.scatter_figure(self.shown, self.labels, names, proj.axis_names, title, cents,
+                                     self.input_point(), self.stats.format_text(names))  # fmt: skip
+        if part == "manifold grid" and self.grid is not None:
+            return lf.manifold_figure(self.grid.mosaic, self.grid.bounds, self.grid.n, proj.axis_names,
+                                      f"{name}: decoded {self.grid.n} x {self.grid.n} grid")  # fmt: skip
+        if part == "interpolation strip" and self.interpolation is not None:
+            return lf.interpolation_figure(self.interpolation.images, self.interpolation.z, f"{name}: A → B")
+        if part == "generation" and self.generation is not None:
+            return lf.generation_figure(
+                self.generation, names, title=f"{name}: generated samples classified by the default CNN"
+            )
+        return None
+
+    def export_arrays(self) -> dict | None:
+        if self.z is None:
+            return None
+        arrays = {"z": self.z, "labels": self.labels, "extent": self.stats.extent, "r99": np.array(self.stats.r99),
+                  "centroids": self.stats.centroids, "shown": self.shown,
+                  "axis_names": np.array(self.projection.axis_names if self.projection else ("", ""))}  # fmt: skip
+        if self.grid is not None:
+            arrays.update(grid_mosaic=self.grid.mosaic, grid_bounds=np.array(self.grid.bounds))
+        if self.interpolation is not None:
+            arrays.update(
+                interpolation_z=self.interpolation.z, interpolation_images=self.interpolation.images
+            )
+        if self.generation is not None:
+            for s in self.generation.sets:
+                arrays[f"generated_{s.method}_z"] = s.z
+                arrays[f"generated_{s.method}_confidence"] = s.confidence
+        return arrays
