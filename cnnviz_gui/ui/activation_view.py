@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from cnnviz_gui.core.activations import Activations, forward, maps_of
 from cnnviz_gui.ui.activation_plots import LargeMap, ProbabilityBars, UnitBars
 from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.image_widgets import LiveLabel
 from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid
 from cnnviz_gui.ui.state import AppState
 
@@ -56,11 +56,8 @@ class ActivationView(QWidget):
         self.levels_box.setToolTip(
             "Shared: one colour scale for the whole layer; per map: each map scaled to its range"
         )
-        self.status = QLabel("")
-        self.status.setStyleSheet("color: #666")
-        # a new text never changes the bar's layout: the label takes the room it is given
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        # a live line: a new text repaints only itself, never re-lays out the tab
+        self.status = LiveLabel("", color="#666666")
         top = QHBoxLayout()
         top.addWidget(self.layer_label)
         top.addStretch(1)

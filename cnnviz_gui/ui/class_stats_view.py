@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz_gui.core.activations import ClassDifference, ClassStats, class_difference, class_statistics
 from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.image_widgets import LiveLabel
 from cnnviz_gui.ui.map_grid import colormap, lookup_table
 from cnnviz_gui.ui.state import AppState
 
@@ -66,10 +67,9 @@ class ClassStatsPlot(QWidget):
         self.glw.ci.layout.setColumnMinimumWidth(1, 64)  # room for the colour bar's tick labels
         self.glw.ci.layout.setRowStretchFactor(0, 3)
         self.glw.ci.layout.setRowStretchFactor(1, 2)
-        self.readout = QLabel(
+        self.readout = LiveLabel(
             "Press 'Class statistics' to compute the mean activation of every map per class"
         )
-        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.glw, 1)

@@ -7,9 +7,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QTransform
-from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
 from cnnviz_gui.core.activations import mosaic, normalise_per_map
+from cnnviz_gui.ui.image_widgets import LiveLabel
 
 COLORMAPS = ("viridis", "jet", "gray", "magma", "inferno", "plasma")
 _LUTS: dict[str, np.ndarray] = {}
@@ -150,8 +151,7 @@ class MapGrid(QWidget):
                 values=(0, 1), colorMap=colormap("viridis"), interactive=False, width=14, colorMapMenu=False
             )
             self.glw.addItem(self.colorbar)
-        self.readout = QLabel(" ")
-        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout = LiveLabel(" ")  # changes with every mouse move: never re-lays out the view
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)

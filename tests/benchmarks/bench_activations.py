@@ -5,10 +5,11 @@ one synthetic mouse-move on the drawing canvas. The clock stops when the forward
 Activations tab has been updated and every affected widget (canvas, 28x28 preview, map grid, probability
 bars, large map) has been painted:
 
-- ``qt paint``: as the app runs, Qt paints the dirty regions itself; the time is taken when the last of the
-  five widgets has finished its paint event (paint-event timestamps).
-- ``repaint()``: after the update, ``repaint()`` of the five widgets forces a full synchronous repaint (an
-  upper bound: whole widgets, not only dirty regions).
+- ``repaint()`` (the budget measure): after the update, ``repaint()`` of the five widgets forces a full
+  synchronous repaint (whole widgets, not only their dirty regions).
+- ``qt paint`` (for information): as the app runs, Qt paints the dirty regions itself; the time is taken when
+  all five widgets have received their paint events. Qt may deliver widget updates on its frame clock
+  (``requestUpdate``, ~16 ms on platforms without vsync), so this can include waiting for a frame tick.
 
 Budget: 16 ms at p95 (one 60 Hz frame) on the 2-core CI CPU. Printed: p50/p95 of the total, a breakdown
 (convert, forward, render, paint), the process CPU time per stroke (all threads; what the work costs,
@@ -84,16 +85,19 @@ def test_stroke_to_screen_latency(qtbot):
     ]
 
     class PaintClock(QObject):
-        """Records which widgets received a paint event since ``reset``."""
+        """Records when each widget last received a paint event."""
 
         def __init__(self):
             super().__init__()
-            self.painted: set = set()
+            self.last: dict = {}
 
         def eventFilter(self, obj, event):
             if event.type() == QEvent.Type.Paint:
-                self.painted.add(obj)
+                self.last[obj] = time.perf_counter()
             return False
+
+        def painted_since(self, items, t: float) -> bool:
+            return all(self.last.get(obj, 0.0) >= t for obj in items)
 
     clock = PaintClock()
     for widget in widgets:
@@ -123,7 +127,6 @@ def test_stroke_to_screen_latency(qtbot):
         app.processEvents()
         for k, p in enumerate(points[1:]):
             count = view.render_count
-            clock.painted.clear()
             cpu0 = time.process_time()
             t0 = time.perf_counter()
             move(p)
@@ -134,9 +137,11 @@ def test_stroke_to_screen_latency(qtbot):
             if mode == "repaint":
                 for widget in widgets:
                     widget.repaint()
-            else:
+            else:  # the input widgets painted after the stroke, the result widgets after the update
                 deadline = t_rendered + 1.0
-                while len(clock.painted) < len(widgets) and time.perf_counter() < deadline:
+                while time.perf_counter() < deadline and not (
+                    clock.painted_since(widgets[:2], t0) and clock.painted_since(widgets[2:], t_rendered)
+                ):
                     app.processEvents()
             t1 = time.perf_counter()
             cpu1 = time.process_time()
@@ -153,7 +158,7 @@ def test_stroke_to_screen_latency(qtbot):
         return out
 
     load_before = os.getloadavg()[0]
-    results = {"qt paint": run("qt"), "repaint()": run("repaint")}
+    results = {"repaint()": run("repaint"), "qt paint": run("qt")}
     load_after = os.getloadavg()[0]
 
     # burst: 60 moves 2 ms apart (faster than a forward pass); superseded passes are dropped
@@ -178,9 +183,12 @@ def test_stroke_to_screen_latency(qtbot):
     )
     for mode, r in results.items():
         p95 = float(np.percentile(r["total"], 95))
-        verdict = "met" if p95 <= BUDGET_MS else "MISSED"
+        if mode == "repaint()":
+            note = f"(budget {BUDGET_MS:.0f} ms at p95: {'met' if p95 <= BUDGET_MS else 'MISSED'})"
+        else:
+            note = "(Qt's own paint; may wait for its frame clock)"
         print(f"[{mode}]")
-        print(f"  total    {_stats(r['total'])}   (budget {BUDGET_MS:.0f} ms at p95: {verdict})")
+        print(f"  total    {_stats(r['total'])}   {note}")
         print(f"  convert  {_stats(r['convert'])}   canvas -> 28x28 MNIST-style digit")
         print(f"  forward  {_stats(r['forward'])}   compiled probe, all layers, compute thread")
         print(f"  render   {_stats(r['render'])}   Activations tab items updated")
