@@ -93,8 +93,9 @@ class OipPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         scroll.setMinimumWidth(300)
+        form_width = side.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4
 
         self.live = LiveView()
         self.watch_box = QComboBox()
@@ -131,7 +132,7 @@ class OipPanel(QWidget):
         split.addWidget(scroll)
         split.addWidget(self.pages)
         split.setStretchFactor(1, 1)
-        split.setSizes([320, 900])
+        split.setSizes([form_width, 900])  # the whole form when the window allows
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(split)
