@@ -32,6 +32,7 @@ from cnnviz_gui.ui.input_panel import InputPanel
 from cnnviz_gui.ui.latent_panel import LatentPanel
 from cnnviz_gui.ui.layer_tree import LayerTree
 from cnnviz_gui.ui.model_panel import ModelPanel
+from cnnviz_gui.ui.oip_panel import OipPanel
 from cnnviz_gui.ui.state import AppState
 from cnnviz_gui.ui.summary_view import SummaryView
 
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.add_view(self.activation_view)
         self.compare_view = CompareView(state, bridge)
         self.add_view(self.compare_view)
+        self.add_view(OipPanel(state, bridge))
         self.latent_panel = LatentPanel(state, bridge)
         self.add_view(self.latent_panel)
         self.latent_panel.open_model_requested.connect(self.open_model_file)
