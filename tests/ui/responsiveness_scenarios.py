@@ -232,3 +232,50 @@ def test_encoding_ten_thousand_digits_never_stalls_and_stops_fast(live_window, g
     latency_ms = (time.perf_counter() - stop) * 1000
     print(f"Stop during encoding took {latency_ms:.0f} ms")
     assert latency_ms < MAX_STOP_MS, f"Stop took {latency_ms:.0f} ms"
+
+
+def _oip_panel(window):
+    panel = next(
+        (
+            window.tabs.widget(i)
+            for i in range(window.tabs.count())
+            if type(window.tabs.widget(i)).__name__ == "OipPanel"
+        ),
+        None,
+    )
+    if panel is None:
+        pytest.skip("the OIP tab is not part of this build")
+    window.tabs.setCurrentWidget(panel)
+    return panel
+
+
+def test_whole_layer_oip_atlas_never_stalls_and_stops_fast(
+    live_window, gui_watchdog, qtbot, default_model_path
+):
+    w = live_window
+    w.open_model_file(str(default_model_path))
+    qtbot.waitUntil(lambda: w.state.loaded is not None and w.state.input_image is not None, timeout=60_000)
+    panel = _oip_panel(w)
+    assert panel.form.select_layer("Conv2D_1")
+
+    def scenario():
+        gui_watchdog.label = "OIP atlas of Conv2D_1 (all 32 maps)"
+        panel.form.maps_edit.setText("all")
+        panel.form.steps.setValue(40)
+        panel.start()
+        qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+        assert panel.result is not None and len(panel.result.maps) == 32 and w.messages == []
+        assert panel.atlas.image.image is not None and panel.frames_drawn > 0
+
+    assert_responsive(gui_watchdog, scenario, "OIP atlas")
+
+    panel.form.steps.setValue(100_000)
+    panel.start()
+    qtbot.waitUntil(lambda: panel.frames_drawn >= 3, timeout=60_000)
+    stop = time.perf_counter()
+    panel.stop()  # the Stop button
+    qtbot.waitUntil(lambda: not panel.running, timeout=10_000)
+    latency_ms = (time.perf_counter() - stop) * 1000
+    print(f"Stop during OIP took {latency_ms:.0f} ms")
+    assert panel.result is not None and panel.result.stopped
+    assert latency_ms < MAX_STOP_MS, f"Stop took {latency_ms:.0f} ms"
