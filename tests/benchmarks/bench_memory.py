@@ -16,6 +16,25 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 OPENS = int(os.environ.get("CNNVIZ_BENCH_OPENS", "200"))
 SWITCHES = int(os.environ.get("CNNVIZ_BENCH_SWITCHES", "1000"))
+OIPS = int(os.environ.get("CNNVIZ_BENCH_OIPS", "200"))
+
+
+def single_map_oip(window, i: int) -> None:
+    """One single-map OIP search on Conv2D_2 (map ``i % 64``) through the OIP tab; waits until it ends."""
+    from long_session import wait_until
+
+    panel = next(
+        window.tabs.widget(k)
+        for k in range(window.tabs.count())
+        if type(window.tabs.widget(k)).__name__ == "OipPanel"
+    )
+    panel.form.select_layer("Conv2D_2")
+    panel.form.maps_edit.setText(str(i % 64))
+    panel.form.steps.setValue(20)
+    panel.start()
+    wait_until(lambda: not panel.running, timeout=60)
+    if panel.result is None:
+        raise RuntimeError(f"OIP run {i} gave no result: {panel.info_label.text()}")
 
 
 def measure() -> dict:
@@ -43,20 +62,27 @@ def measure() -> dict:
     window.show_message_box = lambda *args, **kwargs: None
     window.show()
     try:
-        r = run_session(window, str(default_model_path()), opens=OPENS, switches=SWITCHES)
+        has_oip = any(type(window.tabs.widget(k)).__name__ == "OipPanel" for k in range(window.tabs.count()))
+        actions = [("single-map OIPs", OIPS, single_map_oip)] if has_oip and OIPS else []
+        r = run_session(window, str(default_model_path()), opens=OPENS, switches=SWITCHES, actions=actions)
     finally:
         window.close()
         window.deleteLater()
         app.processEvents()
     growth_opens = r["rss_after_opens_mb"] - r["rss_start_mb"]
-    return {
-        f"memory growth, {OPENS} opens + {SWITCHES} layer switches": (r["growth_mb"], "MB", "< 50"),
+    oips = r["actions"].get("single-map OIPs", 0)
+    what = f"{OPENS} opens + {SWITCHES} layer switches" + (f" + {oips} single-map OIPs" if oips else "")
+    rows = {
+        f"memory growth, {what}": (r["growth_mb"], "MB", "< 50"),
         f"  of which {OPENS} opens": (growth_opens, "MB", ""),
         "  resident memory after warm-up": (r["rss_start_mb"], "MB", ""),
         "retracing warnings (steady state)": (len(r["retracing_warnings"]), "", "0"),
         "extra traces per opened model": (r["extra_traces"], "", "0"),
         "long session duration": (r["seconds"], "s", ""),
     }
+    if oips:
+        rows[f"  of which {oips} single-map OIPs"] = (r["rss_end_mb"] - r["rss_after_switches_mb"], "MB", "")
+    return rows
 
 
 if __name__ == "__main__":
