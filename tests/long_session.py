@@ -138,9 +138,9 @@ def run_session(
         layers = [layer.name for layer in window.state.info.iter_layers()]
         for i in range(min(switches, 2 * len(layers))):  # warm the drawing of every layer once
             window.state.select_layer(layers[i % len(layers)])
-        for _name, count, fn in actions:  # warm each action once
-            if count:
-                fn(window, 0)
+        for _name, count, fn in actions:  # warm each action up (its first runs allocate caches)
+            for i in range(min(count, warmup)):
+                fn(window, i)
         QApplication.instance().processEvents()
         gc.collect()
         start_rss, start = rss_mb(), time.perf_counter()
