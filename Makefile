@@ -25,7 +25,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[bench]"
-	$(BIN)/python -m pytest -q -s -p no:cacheprovider -o python_files="bench_*.py" tests/benchmarks
+	QT_QPA_PLATFORM=offscreen $(BIN)/python tests/benchmarks/bench_summary.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -136,6 +136,44 @@ def bad_models(tmp_path_factory, default_model_path) -> dict[str, Path]:
             dst.writestr(item.filename, content)
     files["os_system"] = d / "os_system.keras"
 
+    def rewritten(name: str, mutate=None, raw: bytes | None = None) -> Path:
+        """A copy of the default model whose config.json is mutated (or replaced by ``raw`` bytes)."""
+        config = json.loads(src.read("config.json"))
+        if mutate is not None:
+            mutate(config)
+        with zipfile.ZipFile(d / name, "w") as dst:
+            for item in src.infolist():
+                content = src.read(item)
+                if item.filename == "config.json":
+                    content = raw if raw is not None else json.dumps(config).encode()
+                dst.writestr(item.filename, content)
+        return d / name
+
+    def dense_1(config) -> dict:
+        return next(layer for layer in config["config"]["layers"] if layer["name"] == "Dense_1")
+
+    files["invalid_config"] = rewritten("invalid_config.keras", raw=b'{"class_name": "Functional", "con')
+    files["config_not_model"] = rewritten("config_not_model.keras", raw=b'{"hello": [1, 2, 3]}')
+    # builtins.eval named as a registered function, and os.system named as a layer whose config is a
+    # shell command that would create the marker if Keras ever called it
+    files["builtins_eval"] = rewritten(
+        "builtins_eval.keras",
+        lambda c: dense_1(c)["config"].update(
+            activation={
+                "module": "builtins",
+                "class_name": "function",
+                "config": "eval",
+                "registered_name": "builtins.eval",
+            }
+        ),
+    )
+    files["os_system_layer"] = rewritten(
+        "os_system_layer.keras",
+        lambda c: dense_1(c).update(
+            module="os", class_name="system", registered_name="os.system", config=f"touch {marker}"
+        ),
+    )
+
     # a Lambda nested inside a sub-model
     x = keras.Input((28, 28, 1))
     inner = keras.Model(x, keras.layers.Lambda(payload, name="inner_lambda")(x), name="inner")
@@ -168,28 +206,132 @@ def bad_models(tmp_path_factory, default_model_path) -> dict[str, Path]:
     mlp.save(d / "mlp.keras")
     files["mlp"] = d / "mlp.keras"
 
+    # an image model without any conv layer (opens; nothing to show as maps)
+    x = keras.Input((28, 28, 1))
+    dense = keras.layers.Dense(10, name="dense_only")(keras.layers.Flatten(name="flat")(x))
+    keras.Model(x, dense, name="no_conv").save(d / "no_conv.keras")
+    files["no_conv"] = d / "no_conv.keras"
+
     if marker.exists():
         marker.unlink()
     return files
 
 
-@pytest.fixture(autouse=True)
-def _no_dangling_threads():
-    """Fail a test that leaves a compute (or any cnnviz) thread running, as napari does for QThreads."""
-    import threading
+class ThreadWatch:
+    """Remembers the threads alive now and every QThread started from now on; lists those left running.
 
-    before = set(threading.enumerate())
-    yield
-    import time
+    Python threads count when named ``cnnviz-*`` (the compute thread, the watchdog); every ``QThread``
+    started meanwhile (``QThread.start`` is wrapped) must have finished; the global ``QThreadPool`` must be
+    idle. Used by the autouse fixture below and tested in ``tests/ui/test_thread_watch.py``.
+    """
 
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        left = [
-            t
+    def __init__(self, monkeypatch):
+        import sys
+        import threading
+        import weakref
+
+        self.before = set(threading.enumerate())
+        self.qthreads: list = []
+        self.qt = "PySide6.QtCore" in sys.modules  # only UI tests load Qt; core tests stay Qt-free
+        if self.qt:
+            from PySide6.QtCore import QThread
+
+            original = QThread.start
+
+            def start(thread, *args, **kwargs):
+                self.qthreads.append(weakref.ref(thread))
+                return original(thread, *args, **kwargs)
+
+            monkeypatch.setattr(QThread, "start", start)
+
+    def left_running(self) -> list[str]:
+        import threading
+
+        names = [
+            t.name
             for t in threading.enumerate()
-            if t not in before and t.name.startswith("cnnviz") and t.is_alive()
+            if t not in self.before and t.name.startswith("cnnviz") and t.is_alive()
         ]
-        if not left:
-            return
-        time.sleep(0.02)
-    pytest.fail(f"test left threads running: {[t.name for t in left]}")
+        for ref in self.qthreads:
+            thread = ref()
+            try:
+                if thread is not None and thread.isRunning():
+                    names.append(f"QThread {thread.objectName() or type(thread).__name__}")
+            except RuntimeError:  # the C++ object is gone: it is not running
+                pass
+        if self.qt:
+            from PySide6.QtCore import QThreadPool
+
+            if QThreadPool.globalInstance().activeThreadCount():
+                names.append("QThreadPool worker")
+        return names
+
+    def wait_all_stopped(self, timeout: float = 2.0) -> list[str]:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while (left := self.left_running()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return left
+
+
+@pytest.fixture(autouse=True)
+def _no_dangling_threads(monkeypatch):
+    """Fail a test that leaves a cnnviz Python thread or any QThread running (as napari does)."""
+    watch = ThreadWatch(monkeypatch)
+    yield
+    left = watch.wait_all_stopped()
+    if left:
+        pytest.fail(f"test left threads running: {left}")
+
+
+@pytest.fixture
+def gui_watchdog(qapp):
+    """A started :class:`~cnnviz_gui.ui.watchdog.GuiWatchdog` (10 ms heartbeat, stalls over 100 ms logged).
+
+    Drive the GUI with ``qtbot.waitUntil``/``qtbot.wait`` (they run the event loop), then assert
+    ``gui_watchdog.max_stall_ms < 100`` with ``gui_watchdog.report()`` as the message. Call ``reset()`` to
+    leave out a phase (e.g. TensorFlow's first import).
+    """
+    from cnnviz_gui.ui.watchdog import GuiWatchdog
+
+    wd = GuiWatchdog(interval_ms=10, threshold_ms=100)
+    wd.start()
+    yield wd
+    wd.stop()
+    wd.deleteLater()
+
+
+@pytest.fixture
+def live_window(qtbot):
+    """The real main window with a real (threaded) compute thread; TensorFlow is imported beforehand.
+
+    Messages and consent questions are recorded in ``window.messages`` / ``window.consents`` instead of
+    showing modal boxes. The window is closed (compute thread stopped) at the end.
+    """
+    from cnnviz_gui.core.compute import ComputeThread, configure_tensorflow
+    from cnnviz_gui.ui.app import configure_pyqtgraph
+    from cnnviz_gui.ui.bridge import ComputeBridge
+    from cnnviz_gui.ui.main_window import MainWindow
+    from cnnviz_gui.ui.state import AppState
+
+    configure_tensorflow()  # TensorFlow's first import is measured separately (bench_startup)
+    from cnnviz_gui.core.datasets import warm_bundled_mnist
+
+    warm_bundled_mnist()  # as MainWindow.start() does on the compute thread
+    import gc
+
+    # the app freezes its start-up objects once (core/memory.py); this long test process has made many more
+    # since, which would make every garbage collection slow: start each window test from the app's state
+    gc.collect()
+    gc.freeze()
+    configure_pyqtgraph()
+    w = MainWindow(AppState(), ComputeBridge(ComputeThread()))
+    w.messages, w.consents = [], []
+    w.show_message_box = lambda parent, title, text, details="": w.messages.append((title, text, details))
+    w.ask_consent = lambda parent, err: w.consents.append(err) or False
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()

@@ -76,8 +76,10 @@ def run(args) -> int:
         parts = latent.recognise(
             loaded.model, args.encoder, args.decoder, args.bottleneck, decoder_model=decoder_model
         )
-        space = latent.LatentSpace(parts)
+        space = latent.LatentSpace(parts, latent.input_convention(loaded.model))
         rec = parts.recognition
+        if args.decoder_file:
+            rec.encoder_name, rec.decoder_name = Path(args.model).name, Path(args.decoder_file).name
         print(rec.message)
         ds = latent.load_named_dataset(args.dataset)
         bar = TextProgress("encode")

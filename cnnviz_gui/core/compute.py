@@ -240,7 +240,15 @@ def configure_tensorflow(device: str = "auto", threads: int = 0) -> str:
         raise ValueError(f"unknown device {device!r}; expected one of {DEVICES}")
     if device == "cpu" and "tensorflow" not in sys.modules:
         os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # CUDA is then never initialised at all
+    from cnnviz_gui.core.tf_loader import preload_tensorflow_libraries
+
+    preload_tensorflow_libraries()  # the heavy native part of the import, without holding the GIL
+    import keras  # noqa: F401 - imported here so its objects are frozen below
     import tensorflow as tf
+
+    from cnnviz_gui.core.memory import freeze_long_lived
+
+    freeze_long_lived()  # later garbage collections skip TensorFlow's objects: no GIL-held pauses
 
     late: list[str] = []
     gpus = tf.config.list_physical_devices("GPU")

@@ -221,9 +221,17 @@ def _precheck_keras(p: Path) -> None:
             f"{p.name} is a zip archive but not a Keras model: it has no config.json.", "corrupt"
         )
     summary = archive.summarize_keras_file(p)
-    if not summary.layers and archive.read_keras_json(p, "config.json") is None:
+    config = archive.read_keras_json(p, "config.json")
+    if not summary.layers and config is None:
         raise ModelLoadError(
             f"{p.name} is damaged: its config.json is not valid JSON.", "corrupt", summary=summary
+        )
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ModelLoadError(
+            f"{p.name} is damaged or not a Keras model: its config.json does not describe a model (no "
+            "class_name). Save the model again with model.save('name.keras').",
+            "corrupt",
+            summary=summary,
         )
     version = summary.keras_version or ""
     if version.startswith(("1.", "2.")):

@@ -215,6 +215,7 @@ class ConventionGuess:
 
 
 APP_MODEL_NAMES = ("mnist_cnn",)
+APP_AUTOENCODER_NAMES = ("mnist_ae", "mnist_vae")
 
 
 def guess_convention(model, path: str | None = None) -> ConventionGuess:
@@ -226,7 +227,7 @@ def guess_convention(model, path: str | None = None) -> ConventionGuess:
        itself, so it expects 0..255.
     2. The first layer is ``Normalization``: its learned mean tells the range (mean > 2: 0..255, else 0..1).
     3. The app's own CNN (model name ``mnist_cnn``, or the bundled default model file): trained on
-       per-image standardised images.
+       per-image standardised images; the app's own autoencoders (``mnist_ae``, ``mnist_vae``): 0..1.
     4. Otherwise: per-image standardised, the convention of the bundled model and of the reference
        articles; the person can change it when predictions look wrong.
 
@@ -260,6 +261,8 @@ def guess_convention(model, path: str | None = None) -> ConventionGuess:
             is_default = Path(path).resolve() == default_model_path().resolve()
         except (OSError, FileNotFoundError):
             is_default = False
+    if name in APP_AUTOENCODER_NAMES:
+        return ConventionGuess("0..1", "a cnnviz autoencoder, trained on images in 0..1")
     if name in APP_MODEL_NAMES or is_default:
         return ConventionGuess("standardised", "a cnnviz model, trained on per-image standardised images")
     return ConventionGuess(

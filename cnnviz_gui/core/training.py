@@ -121,7 +121,7 @@ def train_cnn(
     hist = model.fit(xtr, train.y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[cb])
     was_cancelled = bool(cancelled and cancelled())
     acc = None
-    if len(xte):
+    if len(xte) and not was_cancelled:  # a cancelled run stops at once: no evaluation, nothing saved
         _, acc = model.evaluate(xte, test.y, batch_size=256, verbose=0)
     path = None
     if out is not None and not was_cancelled:

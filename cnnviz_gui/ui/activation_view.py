@@ -10,13 +10,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -24,140 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz_gui.core.activations import Activations, forward, maps_of
+from cnnviz_gui.ui.activation_plots import LargeMap, ProbabilityBars, UnitBars
 from cnnviz_gui.ui.bridge import ComputeBridge
-from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid, TileLabels, colormap, lookup_table, nice_levels
+from cnnviz_gui.ui.image_widgets import LiveLabel
+from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid
 from cnnviz_gui.ui.state import AppState
-
-TOP_BRUSH = pg.mkBrush("#ff9f1c")
-BAR_BRUSH = pg.mkBrush("#5b8fd6")
-
-
-class ProbabilityBars(pg.PlotWidget):
-    """Class-probability bar chart with the top class highlighted."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setBackground("w")
-        self.setMenuEnabled(False)
-        self.hideButtons()
-        self.setMouseEnabled(False, False)
-        self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brushes=[])
-        self.addItem(self.bars)
-        self.getPlotItem().invertY(True)
-        self.setXRange(0, 1, padding=0.02)
-        self.setLabel("bottom", "probability")
-        self.setTitle("class probabilities", size="10pt")
-        # the prediction is a text item inside the plot: changing it never re-lays out the widget
-        self.prediction = pg.TextItem("", color="#202020", anchor=(1, 0))
-        self.prediction.setPos(1.0, -0.6)
-        self.addItem(self.prediction)
-        self.probabilities: np.ndarray | None = None
-        self._ticks: tuple = ()
-        self.text = ""
-
-    def set_probabilities(self, p: np.ndarray | None, names: list[str] | None = None, note: str = "") -> None:
-        """Update bar lengths and the prediction text; axis ticks and ranges only when the classes change."""
-        self.probabilities = p
-        if p is None:
-            self.bars.setOpts(x0=[], y=[], width=[], brushes=[])
-            self.text = "no class output"
-            self.prediction.setText(self.text)
-            return
-        n = len(p)
-        names = names if names and len(names) == n else [str(i) for i in range(n)]
-        top = int(np.argmax(p))
-        brushes = [TOP_BRUSH if i == top else BAR_BRUSH for i in range(n)]
-        self.bars.setOpts(x0=np.zeros(n), y=np.arange(n), width=p, height=0.7, brushes=brushes)
-        ticks = tuple(names)
-        if ticks != self._ticks:
-            self._ticks = ticks
-            self.getAxis("left").setTicks([[(i, names[i]) for i in range(n)]])
-            self.setYRange(-0.6, n - 0.4, padding=0)
-            self.prediction.setPos(1.0, -0.6)
-        self.text = f"predicted {names[top]} ({p[top] * 100:.1f}%){note}"
-        self.prediction.setHtml(f"<b>predicted {names[top]}</b> ({p[top] * 100:.1f}%){note}")
-
-
-class UnitBars(pg.PlotWidget):
-    """A dense layer's unit values as a bar chart (a heat strip beneath shows the same values)."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setBackground("w")
-        self.setMenuEnabled(False)
-        self.hideButtons()
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.85, brush=BAR_BRUSH, pen=None)
-        self.addItem(self.bars)
-        self.strip = pg.ImageItem(axisOrder="row-major")
-        self.addItem(self.strip)
-        self.setLabel("bottom", "unit")
-        self.setLabel("left", "activation")
-
-        self.values: np.ndarray | None = None
-
-    def set_values(self, v: np.ndarray, cmap: str) -> None:
-        v = np.asarray(v, dtype=np.float32).ravel()
-        self.values = v
-        n = len(v)
-        self.bars.setOpts(x=np.arange(n), height=v, width=0.85)
-        lo, hi = float(min(v.min(), 0)), float(max(v.max(), 1e-6))
-        h = 0.06 * (hi - lo)
-        self.strip.setLookupTable(lookup_table(cmap))
-        self.strip.setImage(v[None, :], autoLevels=False, levels=(float(v.min()), float(v.max()) + 1e-6))
-        self.strip.setRect(QRectF(-0.5, lo - 1.6 * h, n, h))
-        self.setXRange(-0.6, n - 0.4, padding=0)
-        self.setYRange(lo - 1.7 * h, hi, padding=0.02)
-
-
-class LargeMap(pg.GraphicsLayoutWidget):
-    """One map large, with its values written on small maps and a colour bar."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setBackground("k")
-        self.plot = self.addPlot()
-        self.plot.setAspectLocked(True)
-        self.plot.invertY(True)
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.plot.addItem(self.image)
-        self.values = TileLabels(min_pixels=24)
-        self.plot.addItem(self.values)
-        self.colorbar = pg.ColorBarItem(
-            values=(0, 1), colorMap=colormap("viridis"), interactive=False, width=12, colorMapMenu=False
-        )
-        self.addItem(self.colorbar)
-        self.index: int | None = None
-
-    def show_map(self, m: np.ndarray | None, index: int | None, cmap: str, title: str = "") -> None:
-        self.index = index
-        if m is None:
-            self.image.clear()
-            self.values.set_items([], 1)
-            self._title = "click a map to see it large"
-            self.plot.setTitle(self._title)
-            return
-        lo, hi = nice_levels(float(m.min()), float(m.max()))
-        if cmap != self._cmap:
-            self._cmap = cmap
-            self.image.setLookupTable(lookup_table(cmap))
-            self.colorbar.setColorMap(colormap(cmap))
-        self.image.setImage(m, autoLevels=False, levels=(lo, hi))
-        self.colorbar.setLevels((lo, hi))
-        h, w = m.shape
-        items = [(c, r, f"{m[r, c]:.2g}") for r in range(h) for c in range(w)] if h * w <= 256 else []
-        self.values.set_items(items, 1.0, centered=True)
-        if title != self._title:
-            self._title = title
-            self.plot.setTitle(title, size="10pt")
-        if m.shape != self._shape:
-            self._shape = m.shape
-            self.plot.autoRange(padding=0.02)
-
-    _title = ""
-    _shape: tuple = ()
-    _cmap = ""
 
 
 class ActivationView(QWidget):
@@ -187,11 +56,8 @@ class ActivationView(QWidget):
         self.levels_box.setToolTip(
             "Shared: one colour scale for the whole layer; per map: each map scaled to its range"
         )
-        self.status = QLabel("")
-        self.status.setStyleSheet("color: #666")
-        # a new text never changes the bar's layout: the label takes the room it is given
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        # a live line: a new text repaints only itself, never re-lays out the tab
+        self.status = LiveLabel("", color="#666666")
         top = QHBoxLayout()
         top.addWidget(self.layer_label)
         top.addStretch(1)
@@ -215,7 +81,7 @@ class ActivationView(QWidget):
         split.addWidget(right)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
-        split.setSizes([700, 300])
+        split.setSizes([520, 280])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
@@ -225,6 +91,11 @@ class ActivationView(QWidget):
         self.cmap_box.currentTextChanged.connect(self._on_style_changed)
         self.levels_box.currentIndexChanged.connect(self._on_style_changed)
         self.grid.map_clicked.connect(self._on_map_clicked)
+        self.large.hovered.connect(
+            lambda r, c, v: self.grid.readout.setText(
+                f"map {self.large.index}  row {r}, col {c}  value {v:.4g}"
+            )
+        )
         state.model_changed.connect(self._on_model_changed)
         state.input_changed.connect(lambda *_: self.request())
         state.convention_changed.connect(lambda *_: self.request())
@@ -345,6 +216,7 @@ class ActivationView(QWidget):
         else:
             if self.stack.currentWidget() is not self.grid:
                 self.stack.setCurrentWidget(self.grid)
+                self.large.setVisible(True)
             self.grid.set_maps(maps, per_map=self.per_map)
             n, h, w = maps.shape
             silent = int((maps.reshape(n, -1).max(axis=1) <= 0).sum())
@@ -367,6 +239,7 @@ class ActivationView(QWidget):
         self.units.set_values(out, self.cmap)
         if self.stack.currentWidget() is not self.units:
             self.stack.setCurrentWidget(self.units)
+            self.large.setVisible(False)  # a dense layer has no map to show large
         self.units.setTitle(f"{layer}: {out.size} units (a dense layer: no maps)", size="10pt")
         why = f"{layer} is a dense layer: its {out.size} units are values, not maps (see the bars)"
         if info is not None and not info.conv_layers:

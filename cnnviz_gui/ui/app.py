@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+import time
 
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -17,6 +21,13 @@ from cnnviz_gui.ui.preferences_dialog import apply_theme
 from cnnviz_gui.ui.state import AppState
 
 _configured = False
+log = logging.getLogger(__name__)
+
+
+def timing_mark(event: str) -> None:
+    """With ``CNNVIZ_TIMING=1``, print ``cnnviz-timing <event> <unix time>`` on stderr (for benchmarks)."""
+    if os.environ.get("CNNVIZ_TIMING"):
+        print(f"cnnviz-timing {event} {time.time():.4f}", file=sys.stderr, flush=True)
 
 
 def configure_pyqtgraph() -> None:
@@ -52,5 +63,32 @@ def run_app(model_path: str | None = None) -> int:
     )
     window.show()
     app.processEvents()
+    timing_mark("window-visible")
+    _watch_startup(window)
     window.start(model_path)
     return app.exec()
+
+
+def _watch_startup(window: MainWindow) -> None:
+    """Timing marks, an optional watchdog (``CNNVIZ_WATCHDOG=1`` logs GUI stalls), exit for benchmarks."""
+
+    def ready(_loaded) -> None:
+        window.state.model_changed.disconnect(ready)
+        timing_mark("model-ready")
+        if os.environ.get("CNNVIZ_EXIT_WHEN_READY"):
+            QTimer.singleShot(300, window.close)
+
+    window.state.model_changed.connect(ready)
+    if os.environ.get("CNNVIZ_WATCHDOG"):
+        from cnnviz_gui.ui.watchdog import GuiWatchdog
+
+        window.watchdog = GuiWatchdog(parent=window).start()
+
+        def report() -> None:
+            window.watchdog.stop()
+            log.info("GUI watchdog: %s", window.watchdog.report())
+            if os.environ.get("CNNVIZ_TIMING"):
+                wd = window.watchdog
+                print(f"cnnviz-stall {wd.max_stall_ms:.1f} {wd.max_gap_ms:.1f}", file=sys.stderr, flush=True)
+
+        QApplication.instance().aboutToQuit.connect(report)

@@ -1,15 +1,28 @@
 """Class statistics of a layer: heat map (classes x maps) of mean activation with silent maps marked,
-and the difference between two classes as bars (which maps separate them)."""
+the difference between two classes as bars (which maps separate them), and the panel that computes them."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from cnnviz_gui.core.activations import ClassDifference, ClassStats, class_difference
+from cnnviz_gui.core.activations import ClassDifference, ClassStats, class_difference, class_statistics
+from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.image_widgets import LiveLabel
 from cnnviz_gui.ui.map_grid import colormap, lookup_table
+from cnnviz_gui.ui.state import AppState
 
 POS_BRUSH = pg.mkBrush("#d62728")
 NEG_BRUSH = pg.mkBrush("#1f77b4")
@@ -54,10 +67,9 @@ class ClassStatsPlot(QWidget):
         self.glw.ci.layout.setColumnMinimumWidth(1, 64)  # room for the colour bar's tick labels
         self.glw.ci.layout.setRowStretchFactor(0, 3)
         self.glw.ci.layout.setRowStretchFactor(1, 2)
-        self.readout = QLabel(
+        self.readout = LiveLabel(
             "Press 'Class statistics' to compute the mean activation of every map per class"
         )
-        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.glw, 1)
@@ -159,3 +171,139 @@ class ClassStatsPlot(QWidget):
         cell = self._cell(event.scenePos())
         if cell is not None:
             self.map_clicked.emit(cell[1])
+
+
+class ClassStatsPanel(QWidget):
+    """Controls and plot of the class statistics: compute over the Input pane's dataset for the selected
+    layer (on the compute thread, with progress and Cancel), choose the two classes to difference."""
+
+    def __init__(self, state: AppState, bridge: ComputeBridge, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.bridge = bridge
+        self.stats_button = QPushButton("Class statistics")
+        self.stats_button.setToolTip(
+            "Mean activation of every map of the selected layer, per class of the dataset"
+        )
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.per_class = QSpinBox()
+        self.per_class.setRange(0, 100000)
+        self.per_class.setValue(300)
+        self.per_class.setSpecialValueText("all")
+        self.per_class.setToolTip("Samples used per class (0: all of them)")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(200)
+        self.progress.setVisible(False)
+        self.class_a = QComboBox()
+        self.class_b = QComboBox()
+        for box in (self.class_a, self.class_b):
+            box.setToolTip("Two classes whose difference is shown")
+        self.stats_note = QLabel("")
+        self.stats_note.setStyleSheet("color: #666")
+        self.stats_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        sbar = QHBoxLayout()
+        sbar.addWidget(self.stats_button)
+        sbar.addWidget(QLabel("per class"))
+        sbar.addWidget(self.per_class)
+        sbar.addWidget(self.cancel_button)
+        sbar.addWidget(self.progress)
+        sbar.addStretch(1)
+        sbar.addWidget(QLabel("Difference"))
+        sbar.addWidget(self.class_a)
+        sbar.addWidget(QLabel("vs"))
+        sbar.addWidget(self.class_b)
+        self.plot = ClassStatsPlot()
+        bottom_lay = QVBoxLayout(self)
+        bottom_lay.setContentsMargins(0, 0, 0, 0)
+        bottom_lay.addLayout(sbar)
+        bottom_lay.addWidget(self.stats_note)
+        bottom_lay.addWidget(self.plot, 1)
+
+        self.stats_button.clicked.connect(self.compute_stats)
+        self.cancel_button.clicked.connect(lambda: self.bridge.compute.cancel_kind("class-stats"))
+        self.class_a.currentIndexChanged.connect(self._on_classes_chosen)
+        self.class_b.currentIndexChanged.connect(self._on_classes_chosen)
+        state.dataset_changed.connect(self._on_dataset_changed)
+        state.layer_selected.connect(self._on_layer_selected)
+        state.model_changed.connect(lambda *_: self.plot.set_stats(None))
+        if state.dataset is not None:
+            self._on_dataset_changed(state.dataset)
+
+    def _on_dataset_changed(self, ds) -> None:
+        for box, default in ((self.class_a, 4), (self.class_b, 9)):
+            box.blockSignals(True)
+            box.clear()
+            for c, name in enumerate(ds.class_names):
+                box.addItem(name, c)
+            box.setCurrentIndex(min(default, box.count() - 1))
+            box.blockSignals(False)
+        self.plot.set_stats(None)
+        self.stats_note.setText(f"over {ds.name}")
+
+    def compute_stats(self) -> None:
+        """Class statistics of the selected layer over the dataset, on the compute thread with progress."""
+        loaded, ds, layer = self.state.loaded, self.state.dataset, self.state.layer
+        if loaded is None or ds is None or not layer:
+            self.stats_note.setText("Open a model, choose a dataset (Input pane) and a layer first")
+            return
+        convention = self.state.convention
+        per_class = self.per_class.value() or None
+
+        def job(progress, cancelled):
+            return class_statistics(
+                loaded, ds, layer, convention, max_per_class=per_class, progress=progress, cancelled=cancelled
+            )
+
+        def finished(stats):
+            self._stats_running(False)
+            if stats is None or loaded is not self.state.loaded:
+                return
+            self.plot.set_stats(stats, self.classes())
+            silent = int(stats.silent.sum())
+            self.stats_note.setText(
+                f"{stats.layer} over {int(stats.counts.sum())} samples of {ds.name}; "
+                f"{silent} (map, class) pairs silent (marked x)"
+            )
+
+        def failed(err):
+            self._stats_running(False)
+            self.stats_note.setText(f"Class statistics failed: {err.message}")
+
+        self._stats_running(True)
+        self.bridge.submit(
+            job,
+            kind="class-stats",
+            label=f"Class statistics of {layer}",
+            on_result=finished,
+            on_error=failed,
+            on_progress=self._on_stats_progress,
+            on_cancelled=lambda: (self._stats_running(False), self.stats_note.setText("cancelled")),
+        )
+
+    def _stats_running(self, running: bool) -> None:
+        self.cancel_button.setEnabled(running)
+        self.stats_button.setEnabled(not running)
+        self.progress.setVisible(running)
+        self.progress.setValue(0)
+
+    def _on_stats_progress(self, fraction: float, text: str = "", payload=None) -> None:
+        self.progress.setValue(int(round(fraction * 100)))
+        self.stats_note.setText(text)
+
+    def classes(self) -> tuple[int, int] | None:
+        a, b = self.class_a.currentData(), self.class_b.currentData()
+        return None if a is None or b is None else (int(a), int(b))
+
+    def _on_classes_chosen(self, *_) -> None:
+        self.plot.set_difference(self.classes())
+
+    def set_classes(self, a: int, b: int) -> None:
+        self.class_a.setCurrentIndex(a)
+        self.class_b.setCurrentIndex(b)
+
+    def _on_layer_selected(self, layer: str) -> None:
+        stats = self.plot.stats
+        if stats is not None and layer and stats.layer.split("/")[-1] != layer:
+            self.plot.set_stats(None)
+            self.stats_note.setText(f"Press 'Class statistics' for {layer}")

@@ -15,10 +15,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QProgressBar,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -27,7 +25,7 @@ from PySide6.QtWidgets import (
 from cnnviz_gui.core.activations import get_probe, maps_of
 from cnnviz_gui.core.preprocess import fit_input, to_model_range
 from cnnviz_gui.ui.bridge import ComputeBridge
-from cnnviz_gui.ui.class_stats_view import ClassStatsPlot
+from cnnviz_gui.ui.class_stats_view import ClassStatsPanel
 from cnnviz_gui.ui.image_widgets import thumbnail
 from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid
 from cnnviz_gui.ui.state import AppState
@@ -105,49 +103,12 @@ class CompareView(QWidget):
         top_lay.addWidget(self.rows_title)
         top_lay.addWidget(self.grid, 1)
 
-        self.stats_button = QPushButton("Class statistics")
-        self.stats_button.setToolTip(
-            "Mean activation of every map of the selected layer, per class of the dataset"
-        )
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.per_class = QSpinBox()
-        self.per_class.setRange(0, 100000)
-        self.per_class.setValue(300)
-        self.per_class.setSpecialValueText("all")
-        self.per_class.setToolTip("Samples used per class (0: all of them)")
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(200)
-        self.progress.setVisible(False)
-        self.class_a = QComboBox()
-        self.class_b = QComboBox()
-        for box in (self.class_a, self.class_b):
-            box.setToolTip("Two classes whose difference is shown")
-        self.stats_note = QLabel("")
-        self.stats_note.setStyleSheet("color: #666")
-        self.stats_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        sbar = QHBoxLayout()
-        sbar.addWidget(self.stats_button)
-        sbar.addWidget(QLabel("per class"))
-        sbar.addWidget(self.per_class)
-        sbar.addWidget(self.cancel_button)
-        sbar.addWidget(self.progress)
-        sbar.addStretch(1)
-        sbar.addWidget(QLabel("Difference"))
-        sbar.addWidget(self.class_a)
-        sbar.addWidget(QLabel("vs"))
-        sbar.addWidget(self.class_b)
-        self.stats_plot = ClassStatsPlot()
-        bottom = QWidget()
-        bottom_lay = QVBoxLayout(bottom)
-        bottom_lay.setContentsMargins(0, 0, 0, 0)
-        bottom_lay.addLayout(sbar)
-        bottom_lay.addWidget(self.stats_note)
-        bottom_lay.addWidget(self.stats_plot, 1)
+        self.stats_panel = ClassStatsPanel(state, bridge)
+        self.stats_plot = self.stats_panel.plot
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
-        split.addWidget(bottom)
+        split.addWidget(self.stats_panel)
         split.setSizes([350, 450])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -157,22 +118,15 @@ class CompareView(QWidget):
         self.unpin_button.clicked.connect(self._unpin_selected)
         self.clear_button.clicked.connect(self.clear_pins)
         self.cmap_box.currentTextChanged.connect(self._on_cmap)
-        self.stats_button.clicked.connect(self.compute_stats)
-        self.cancel_button.clicked.connect(lambda: self.bridge.compute.cancel_kind("class-stats"))
-        self.class_a.currentIndexChanged.connect(self._on_classes_chosen)
-        self.class_b.currentIndexChanged.connect(self._on_classes_chosen)
         self.grid.map_clicked.connect(self._on_tile_clicked)
         self.stats_plot.map_clicked.connect(self._select_map)
         self.grid.describe = self._describe_tile
         state.layer_selected.connect(lambda *_: self._on_layer_changed())
         state.model_changed.connect(self._on_model_changed)
         state.convention_changed.connect(lambda *_: self._recompute_pins())
-        state.dataset_changed.connect(self._on_dataset_changed)
         self.grid.set_colormap(self.cmap)
         self.stats_plot.set_colormap(self.cmap)
         self._update_rows()
-        if state.dataset is not None:
-            self._on_dataset_changed(state.dataset)
 
     @property
     def cmap(self) -> str:
@@ -307,91 +261,11 @@ class CompareView(QWidget):
         if layer and (cur is None or maps_of(cur[1][0]) is not None or self.stats_plot.stats is not None):
             self.state.select_maps(layer, [int(m)])
 
-    # -- class statistics -------------------------------------------------------------------------------
-    def _on_dataset_changed(self, ds) -> None:
-        for box, default in ((self.class_a, 4), (self.class_b, 9)):
-            box.blockSignals(True)
-            box.clear()
-            for c, name in enumerate(ds.class_names):
-                box.addItem(name, c)
-            box.setCurrentIndex(min(default, box.count() - 1))
-            box.blockSignals(False)
-        self.stats_plot.set_stats(None)
-        self.stats_note.setText(f"over {ds.name}")
-
-    def compute_stats(self) -> None:
-        """Class statistics of the selected layer over the dataset, on the compute thread with progress."""
-        loaded, ds, layer = self.state.loaded, self.state.dataset, self.state.layer
-        if loaded is None or ds is None or not layer:
-            self.stats_note.setText("Open a model, choose a dataset (Input pane) and a layer first")
-            return
-        from cnnviz_gui.core.activations import class_statistics
-
-        convention = self.state.convention
-        per_class = self.per_class.value() or None
-
-        def job(progress, cancelled):
-            return class_statistics(
-                loaded, ds, layer, convention, max_per_class=per_class, progress=progress, cancelled=cancelled
-            )
-
-        def finished(stats):
-            self._stats_running(False)
-            if stats is None or loaded is not self.state.loaded:
-                return
-            self.stats_plot.set_stats(stats, self._classes())
-            silent = int(stats.silent.sum())
-            self.stats_note.setText(
-                f"{stats.layer} over {int(stats.counts.sum())} samples of {ds.name}; "
-                f"{silent} (map, class) pairs silent (marked x)"
-            )
-
-        def failed(err):
-            self._stats_running(False)
-            self.stats_note.setText(f"Class statistics failed: {err.message}")
-
-        self._stats_running(True)
-        self.bridge.submit(
-            job,
-            kind="class-stats",
-            label=f"Class statistics of {layer}",
-            on_result=finished,
-            on_error=failed,
-            on_progress=self._on_stats_progress,
-            on_cancelled=lambda: (self._stats_running(False), self.stats_note.setText("cancelled")),
-        )
-
-    def _stats_running(self, running: bool) -> None:
-        self.cancel_button.setEnabled(running)
-        self.stats_button.setEnabled(not running)
-        self.progress.setVisible(running)
-        self.progress.setValue(0)
-
-    def _on_stats_progress(self, fraction: float, text: str = "", payload=None) -> None:
-        self.progress.setValue(int(round(fraction * 100)))
-        self.stats_note.setText(text)
-
-    def _classes(self) -> tuple[int, int] | None:
-        a, b = self.class_a.currentData(), self.class_b.currentData()
-        return None if a is None or b is None else (int(a), int(b))
-
-    def _on_classes_chosen(self, *_) -> None:
-        self.stats_plot.set_difference(self._classes())
-
-    def set_classes(self, a: int, b: int) -> None:
-        self.class_a.setCurrentIndex(a)
-        self.class_b.setCurrentIndex(b)
-
     # -- state ------------------------------------------------------------------------------------------
     def _on_layer_changed(self) -> None:
         self._update_rows()
-        stats = self.stats_plot.stats
-        if stats is not None and self.state.layer and stats.layer.split("/")[-1] != self.state.layer:
-            self.stats_plot.set_stats(None)
-            self.stats_note.setText(f"Press 'Class statistics' for {self.state.layer}")
 
     def _on_model_changed(self, loaded) -> None:
-        self.stats_plot.set_stats(None)
         self._recompute_pins()
 
     def _on_cmap(self, name: str) -> None:
@@ -409,7 +283,7 @@ class CompareView(QWidget):
         rows = None
         if cur is not None:
             rows = (cur[0], [as_tiles(o) for o in cur[1]], [p["label"] for p in self.pins])
-        return compare_figure(rows, stats, self._classes(), cmap=self.cmap)
+        return compare_figure(rows, stats, self.stats_panel.classes(), cmap=self.cmap)
 
     def export_arrays(self) -> dict | None:
         arrays: dict = {}

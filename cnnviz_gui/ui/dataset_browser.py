@@ -51,12 +51,14 @@ class DatasetBrowser(QWidget):
 
         self.source_box = QComboBox()
         self.source_box.setToolTip("Where the samples come from")
+        self.source_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source_box.setMinimumContentsLength(16)  # long entries do not widen the dock
         for key, label in dataset_sources():
             self.source_box.addItem(label, key)
         self.source_box.addItem("Open a dataset file (IDX, .npz)…", OPEN_FILE)
         self.source_box.addItem("Open an image folder (one sub-folder per class)…", OPEN_FOLDER)
         self.class_box = QComboBox()
-        self.class_box.setToolTip("Show only the samples of one class")
+        self.class_box.setToolTip("Class filter: show only the samples of one class")
         self.spin = QSpinBox()
         self.spin.setToolTip("Sample index in the dataset")
         self.spin.setKeyboardTracking(False)
@@ -91,7 +93,6 @@ class DatasetBrowser(QWidget):
         row1.addWidget(QLabel("Source"))
         row1.addWidget(self.source_box, 1)
         row2 = QHBoxLayout()
-        row2.addWidget(QLabel("Class"))
         row2.addWidget(self.class_box, 1)
         row2.addWidget(self.prev_button)
         row2.addWidget(self.spin)

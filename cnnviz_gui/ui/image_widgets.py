@@ -66,3 +66,45 @@ class ImagePreview(QWidget):
             target = QRect((self.width() - w) // 2, (self.height() - h) // 2, w, h)
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
             p.drawImage(target, self._image)
+
+
+class LiveLabel(QWidget):
+    """One line of text that changes often (live status, hover read-outs).
+
+    Unlike a QLabel, a new text never asks the layout to recompute (a QLabel's ``setText`` posts a layout
+    request that re-lays out and repaints the whole tab); the widget only repaints itself. Long texts are
+    elided at the right.
+    """
+
+    def __init__(self, text: str = "", parent=None, color: str | None = None):
+        super().__init__(parent)
+        self._text = text
+        self._color = QColor(color) if color else None
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(self.fontMetrics().height() + 4)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
+
+    def sizeHint(self) -> QSize:
+        return QSize(200, self.height())
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:
+        if text != self._text:
+            self._text = text
+            self.update()
+
+    def paintEvent(self, event) -> None:
+        with QPainter(self) as p:
+            p.fillRect(self.rect(), self.palette().color(self.backgroundRole()))
+            if self._color is not None:
+                p.setPen(self._color)
+            else:
+                p.setPen(self.palette().color(self.foregroundRole()))
+            shown = self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, self.width() - 4)
+            p.drawText(
+                self.rect().adjusted(2, 0, -2, 0),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                shown,
+            )

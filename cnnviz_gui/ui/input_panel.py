@@ -53,7 +53,7 @@ class DrawPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.canvas = DrawingCanvas()
+        self.canvas = DrawingCanvas(size=252)
         self.preview = ImagePreview(84, caption="the 28x28 digit the model sees")
         self.digit = np.zeros((28, 28), np.float32)
         self.last_convert_ms = 0.0
@@ -120,15 +120,16 @@ class ImageFilePanel(QWidget):
         super().__init__(parent)
         self.open_button = QPushButton("Open image…")
         self.invert_box = QComboBox()
-        self.invert_box.addItems(["invert when light background", "never invert", "always invert"])
+        self.invert_box.addItems(["invert if light background", "never invert", "always invert"])
         self.invert_box.setToolTip(
             "MNIST digits are light on black: a dark digit on white paper is inverted for 1-channel models"
         )
-        self.mnist_box = QCheckBox("Centre like MNIST (crop to the ink, 20x20 box, centre of mass)")
+        self.mnist_box = QCheckBox("Centre like MNIST")
         self.mnist_box.setChecked(True)
         self.mnist_box.setToolTip(
             "For 28x28 grey models: treat the picture as one digit and prepare it the way MNIST digits were "
-            "made. Off: the whole picture is resized to the model's input."
+            "made (crop to the ink, scale into a 20x20 box, centre by mass). Off: the whole picture is "
+            "resized to the model's input."
         )
         self.path_label = QLabel("PNG, JPEG or BMP; it is converted to the model's input size and channels.")
         self.path_label.setWordWrap(True)

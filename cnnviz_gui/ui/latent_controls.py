@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -52,19 +53,28 @@ class CorrectionBar(QWidget):
         self.default_ae.setToolTip("Open the bundled MNIST autoencoder (2-D latent space)")
         self.default_vae.setToolTip("Open the bundled MNIST variational autoencoder (2-D latent space)")
         _compact(self.encoder_box, self.decoder_box, self.bottleneck_box)
+        self.correct = QPushButton("Correct…")
+        self.correct.setCheckable(True)
+        self.correct.setToolTip("Choose the encoder and decoder yourself")
         top = QHBoxLayout()
         top.addWidget(self.message, 1)
-        top.addWidget(self.default_ae)
-        top.addWidget(self.default_vae)
-        row = QHBoxLayout()
-        for w in (QLabel("Encoder"), self.encoder_box, QLabel("Decoder"), self.decoder_box, self.use_submodels,
-                  QLabel("or bottleneck"), self.bottleneck_box, self.split, self.files):  # fmt: skip
-            row.addWidget(w)
-        row.addStretch(1)
+        for w in (self.correct, self.default_ae, self.default_vae):
+            top.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
+        self.choices = QWidget()
+        grid = QGridLayout(self.choices)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for r, row in enumerate(((QLabel("Encoder"), self.encoder_box, QLabel("Decoder"), self.decoder_box,
+                                  self.use_submodels),
+                                 (QLabel("Bottleneck"), self.bottleneck_box, self.split, self.files))):  # fmt: skip
+            for c, w in enumerate(row):
+                grid.addWidget(w, r, c, 1, 2 if w is self.files else 1)
+        grid.setColumnStretch(5, 1)
+        self.choices.setVisible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(top)
-        lay.addLayout(row)
+        lay.addWidget(self.choices)
+        self.correct.toggled.connect(self.choices.setVisible)
         self.default_ae.clicked.connect(lambda: self.default_requested.emit("ae"))
         self.default_vae.clicked.connect(lambda: self.default_requested.emit("vae"))
         self.use_submodels.clicked.connect(
@@ -74,8 +84,11 @@ class CorrectionBar(QWidget):
         self.files.clicked.connect(self.files_requested.emit)
         self.set_candidates([], [])
 
-    def set_message(self, text: str) -> None:
+    def set_message(self, text: str, open_choices: bool = False) -> None:
+        """Show ``text``; ``open_choices`` unfolds the correction controls (when nothing was recognised)."""
         self.message.setText(text)
+        if open_choices:
+            self.correct.setChecked(True)
 
     def set_candidates(self, submodels: list[str], bottlenecks: list[str]) -> None:
         for box, items in ((self.encoder_box, submodels), (self.decoder_box, submodels),
@@ -112,7 +125,8 @@ class ExploreControls(QWidget):
         self.points_box = QComboBox()
         self.points_box.addItems([f"≤ {DEFAULT_MAX_SHOWN // 1000}k points", "all points"])
         self.points_box.setToolTip("Many points: a random subset keeps pan and zoom smooth")
-        self.hover_box = QCheckBox("hover decodes")
+        self.hover_box = QCheckBox("hover")
+        self.hover_box.setToolTip("Decode the point under the mouse while it moves (a click always decodes)")
         self.hover_box.setChecked(True)
         self.export_box = QComboBox()
         self.export_box.addItems(list(export_parts))
@@ -123,10 +137,15 @@ class ExploreControls(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         for w in (QLabel("Dataset"), self.dataset_box, self.encode_button, QLabel("Projection"),
-                  self.projection_box, QLabel("x"), self.x_box, QLabel("y"), self.y_box, self.points_box,
-                  self.hover_box, QLabel("Export"), self.export_box):  # fmt: skip
+                  self.projection_box, QLabel("x"), self.x_box, QLabel("y"), self.y_box, self.points_box):  # fmt: skip
             lay.addWidget(w)
         lay.addStretch(1)
+        #: drawn beside the Scatter/Manifold tabs: hover decoding on/off, what File > Export… saves
+        self.view_options = QWidget()
+        opts = QHBoxLayout(self.view_options)
+        opts.setContentsMargins(0, 0, 4, 2)
+        for w in (self.hover_box, QLabel("Export"), self.export_box):
+            opts.addWidget(w)
         self.projection_box.currentIndexChanged.connect(self._fill_axes)
         self.set_projections(["axes"], 2)
 

@@ -13,12 +13,8 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QProgressBar,
-    QPushButton,
-    QSpinBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -28,15 +24,17 @@ from PySide6.QtWidgets import (
 from cnnviz_gui.core import latent
 from cnnviz_gui.core.datasets import dataset_sources
 from cnnviz_gui.core.latent_generation import generate
+from cnnviz_gui.ui import latent_export
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.latent_controls import CorrectionBar, ExploreControls
-from cnnviz_gui.ui.latent_widgets import GenerationView, ImageTile, LatentScatter, ManifoldPlot
+from cnnviz_gui.ui.latent_tools import GenerationTab, InterpolationTab, ManifoldTab
+from cnnviz_gui.ui.latent_widgets import ImageTile, LatentScatter
 from cnnviz_gui.ui.state import AppState
 
 NOT_AN_AE = (
     "{reason}\n\nTo explore a latent space, open an autoencoder (the buttons on the right open the bundled "
-    "MNIST autoencoder or VAE), pick the bottleneck layer where this model should be split, or open an "
-    "encoder file and a decoder file."
+    "MNIST autoencoder or VAE), pick the bottleneck layer where this model should be split (below), or open "
+    "an encoder file and a decoder file."
 )
 JOB_KINDS = ("latent-encode", "latent-project", "latent-input", "latent-decode", "latent-grid", "latent-interp",
              "latent-generate")  # fmt: skip
@@ -68,6 +66,7 @@ class LatentPanel(QWidget):
         self.decoded: np.ndarray | None = None
         self.last_decode_ms: float | None = None
         self._loaded = None
+        self._manual = False  # the encoder/decoder were chosen by the person
 
         self.correction = CorrectionBar()
         self.controls = ExploreControls([label for _, label in dataset_sources()], EXPORT_PARTS)
@@ -86,9 +85,16 @@ class LatentPanel(QWidget):
         right.addWidget(self.decoded_tile)
         right.addWidget(self.stats_text)
         right.setSizes([260, 300])
+        self.manifold_tab, self.interpolation_tab = ManifoldTab(), InterpolationTab()
+        self.generation_tab = GenerationTab()
+        self.grid_n, self.manifold = self.manifold_tab.n, self.manifold_tab.plot
+        self.steps, self.strip = self.interpolation_tab.steps, self.interpolation_tab.strip
+        self.n_samples, self.gen_view = self.generation_tab.n_samples, self.generation_tab.view
+        self.gen_summary = self.generation_tab.summary
         self.views = QTabWidget()
         self.views.addTab(self.scatter, "Scatter")
-        self.views.addTab(self._manifold_tab(), "Manifold grid")
+        self.views.addTab(self.manifold_tab, "Manifold grid")
+        self.views.setCornerWidget(self.controls.view_options, Qt.Corner.TopRightCorner)
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.views)
         top.addWidget(right)
@@ -97,14 +103,14 @@ class LatentPanel(QWidget):
         top.setSizes([760, 300])
 
         self.bottom = QTabWidget()
-        self.bottom.addTab(self._interpolation_tab(), "Interpolation")
-        self.bottom.addTab(self._generation_tab(), "Generation")
+        self.bottom.addTab(self.interpolation_tab, "Interpolation")
+        self.bottom.addTab(self.generation_tab, "Generation")
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
         main.addWidget(self.bottom)
-        main.setStretchFactor(0, 2)
+        main.setStretchFactor(0, 1)
         main.setStretchFactor(1, 1)
-        main.setSizes([560, 300])
+        main.setSizes([500, 360])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.correction)
@@ -125,6 +131,11 @@ class LatentPanel(QWidget):
         k.points_box.currentIndexChanged.connect(lambda *_: self._draw_points())
         self.views.currentChanged.connect(k.export_box.setCurrentIndex)
         self.bottom.currentChanged.connect(lambda i: k.export_box.setCurrentIndex(i + 2))
+        self.manifold_tab.requested.connect(lambda: self.decode_grid())
+        self.interpolation_tab.from_pin.connect(lambda end: self.set_endpoint(end, self._pinned_z()))
+        self.interpolation_tab.from_sample.connect(lambda end, i: self.set_endpoint(end, self._sample_z(i)))
+        self.interpolation_tab.requested.connect(lambda: self.interpolate())
+        self.generation_tab.requested.connect(lambda: self.generate())
         self.scatter.hovered.connect(self._on_hover)
         self.scatter.clicked.connect(self._on_click)
         state.model_changed.connect(self._on_model_changed)
@@ -132,69 +143,6 @@ class LatentPanel(QWidget):
         self._show_status("Open an autoencoder to explore its latent space.")
         if state.loaded is not None:
             self._on_model_changed(state.loaded)
-
-    # -- bottom tabs ----------------------------------------------------------------------------------
-    def _manifold_tab(self) -> QWidget:
-        w = QWidget()
-        self.grid_n = QSpinBox(minimum=2, maximum=30, value=20)
-        self.grid_n.setToolTip("n: the grid has n x n decoded images (up to 30 x 30)")
-        self.grid_button = QPushButton("Decode grid over the visible region")
-        self.grid_button.clicked.connect(lambda: self.decode_grid())
-        self.manifold = ManifoldPlot()
-        row = QHBoxLayout()
-        row.addWidget(QLabel("n"))
-        row.addWidget(self.grid_n)
-        row.addWidget(self.grid_button)
-        row.addStretch(1)
-        lay = QVBoxLayout(w)
-        lay.setContentsMargins(0, 2, 0, 0)
-        lay.addLayout(row)
-        lay.addWidget(self.manifold, 1)
-        return w
-
-    def _interpolation_tab(self) -> QWidget:
-        w = QWidget()
-        self.a_index, self.b_index = QSpinBox(maximum=99999), QSpinBox(maximum=99999, value=1)
-        self.steps = QSpinBox(minimum=2, maximum=30, value=10)
-        a_pin, b_pin = QPushButton("A = pinned"), QPushButton("B = pinned")
-        a_pin.setToolTip("Click the scatter to pin a point, then use it as A")
-        a_pin.clicked.connect(lambda: self.set_endpoint("A", self._pinned_z()))
-        b_pin.clicked.connect(lambda: self.set_endpoint("B", self._pinned_z()))
-        a_sample, b_sample = QPushButton("A = sample"), QPushButton("B = sample")
-        a_sample.clicked.connect(lambda: self.set_endpoint("A", self._sample_z(self.a_index.value())))
-        b_sample.clicked.connect(lambda: self.set_endpoint("B", self._sample_z(self.b_index.value())))
-        a_sample.setToolTip("Use the encoded dataset sample with this index as A")
-        self.interp_button = QPushButton("Interpolate A → B")
-        self.interp_button.clicked.connect(lambda: self.interpolate())
-        self.strip = ImageTile("pick A and B (pinned points or samples), then interpolate")
-        row = QHBoxLayout()
-        for widget in (a_pin, a_sample, self.a_index, b_pin, b_sample, self.b_index, QLabel("steps"), self.steps,
-                       self.interp_button):  # fmt: skip
-            row.addWidget(widget)
-        row.addStretch(1)
-        lay = QVBoxLayout(w)
-        lay.addLayout(row)
-        lay.addWidget(self.strip, 1)
-        return w
-
-    def _generation_tab(self) -> QWidget:
-        w = QWidget()
-        self.n_samples = QSpinBox(minimum=8, maximum=2000, value=200, singleStep=50)
-        self.n_samples.setToolTip("Samples drawn with each method")
-        self.gen_button = QPushButton("Generate and classify with the default CNN")
-        self.gen_button.clicked.connect(lambda: self.generate())
-        self.gen_summary = QLabel("")
-        self.gen_summary.setWordWrap(True)
-        self.gen_view = GenerationView()
-        row = QHBoxLayout()
-        row.addWidget(QLabel("samples per method"))
-        row.addWidget(self.n_samples)
-        row.addWidget(self.gen_button)
-        row.addWidget(self.gen_summary, 1)
-        lay = QVBoxLayout(w)
-        lay.addLayout(row)
-        lay.addWidget(self.gen_view, 1)
-        return w
 
     # -- recognising -----------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:
@@ -209,28 +157,12 @@ class LatentPanel(QWidget):
         if loaded is None and files is None:
             return
         self._reset()
+        self._manual = bool(encoder or decoder or bottleneck or files)
         self._show_status("Looking for the encoder and decoder…")
 
         def job(progress, cancelled):
-            from cnnviz_gui.core.models import ModelLoadError, open_model
-
-            if files is not None:
-                try:
-                    enc, dec = open_model(files[0]).model, open_model(files[1]).model
-                except ModelLoadError as err:
-                    return None, ([], []), err.message
-                cands = ([], [])
-                model, kwargs = enc, {"decoder_model": dec}
-            else:
-                model, kwargs = (
-                    loaded.model,
-                    {"encoder": encoder, "decoder": decoder, "bottleneck": bottleneck},
-                )
-                cands = latent.model_candidates(model)
-            try:
-                return latent.open_space(model, **kwargs), cands, ""
-            except latent.LatentError as err:
-                return None, cands, err.message
+            model = loaded.model if files is None else None
+            return latent.explore(model, encoder, decoder, bottleneck, files)
 
         self.bridge.submit(job, kind="latent-open", label="Recognising encoder and decoder", on_result=self._on_recognised,
                            on_error=lambda err: self._show_status(NOT_AN_AE.format(reason=err.message)))  # fmt: skip
@@ -239,9 +171,11 @@ class LatentPanel(QWidget):
         space, (subs, bottlenecks), error = result
         self.correction.set_candidates(subs, bottlenecks)
         if space is None:
-            self._show_status(NOT_AN_AE.format(reason=error))
+            self.correction.set_message(NOT_AN_AE.format(reason=error), open_choices=True)
             self.scatter.set_message("No latent space: see the message above")
             return
+        if not self._manual:
+            self.correction.correct.setChecked(False)
         self.space, self.recognition = space, space.recognition
         self.controls.encode_button.setEnabled(True)
         rec = self.recognition
@@ -424,8 +358,9 @@ class LatentPanel(QWidget):
         def on_result(image):
             self.decoded = image
             self.last_decode_ms = (time.perf_counter() - started) * 1000
-            note = f" — {proj.note}" if proj.note else ""
+            note = f"<br>{proj.short_note}" if proj.short_note else ""
             self.decoded_tile.set_image(image, f"decoded at ({x:.2f}, {y:.2f}){note}")
+            self.decoded_tile.setToolTip(proj.note)
 
         self.bridge.submit(job, kind="latent-decode", label="Decoding", on_result=on_result)
 
@@ -500,54 +435,15 @@ class LatentPanel(QWidget):
             self.generation = res
             names = self.dataset.class_names if self.dataset is not None else None
             self.gen_view.set_result(res, names)
-            self.gen_summary.setText(
-                "Confidence: the default CNN's top class probability for each decoded sample. Off the data: "
-                "farther from every encoded point than 3x the data's typical spacing (an empty region)."
-            )
+            self.gen_summary.setText("hover over the panel for what the numbers mean")
 
         self.bridge.submit(job, kind="latent-generate", label="Generating", on_result=on_result,
                            on_error=lambda err: self.gen_summary.setText(f"Generation failed: {err.message}"))  # fmt: skip
 
     # -- export -----------------------------------------------------------------------------------------
     def export_figure(self, part: str | None = None):
-        """A figure of ``part`` (default: the one chosen in the export box), or None if it is not made yet."""
-        from cnnviz_gui.core import latent_figures as lf
-
-        part = part or self.controls.export_box.currentText()
-        name = self.state.info.name if self.state.info else "model"
-        names = self.dataset.class_names if self.dataset is not None else None
-        proj = self.projection
-        if part == "scatter" and self.shown is not None:
-            cents = proj.transform(np.nan_to_num(self.stats.centroids))
-            cents[self.stats.counts == 0] = np.nan
-            title = f"{name}: {self.recognition.kind.upper()} latent space, {len(self.shown):,} points of {self.dataset.name}"
-            return lf.scatter_figure(self.shown, self.labels, names, proj.axis_names, title, cents,
-                                     self.input_point(), self.stats.format_text(names))  # fmt: skip
-        if part == "manifold grid" and self.grid is not None:
-            return lf.manifold_figure(self.grid.mosaic, self.grid.bounds, self.grid.n, proj.axis_names,
-                                      f"{name}: decoded {self.grid.n} x {self.grid.n} grid")  # fmt: skip
-        if part == "interpolation strip" and self.interpolation is not None:
-            return lf.interpolation_figure(self.interpolation.images, self.interpolation.z, f"{name}: A → B")
-        if part == "generation" and self.generation is not None:
-            return lf.generation_figure(
-                self.generation, names, title=f"{name}: generated samples classified by the default CNN"
-            )
-        return None
+        """A figure of ``part`` (default: the one chosen in the Export box), or None if it is not made yet."""
+        return latent_export.figure(self, part or self.controls.export_box.currentText())
 
     def export_arrays(self) -> dict | None:
-        if self.z is None:
-            return None
-        arrays = {"z": self.z, "labels": self.labels, "extent": self.stats.extent, "r99": np.array(self.stats.r99),
-                  "centroids": self.stats.centroids, "shown": self.shown,
-                  "axis_names": np.array(self.projection.axis_names if self.projection else ("", ""))}  # fmt: skip
-        if self.grid is not None:
-            arrays.update(grid_mosaic=self.grid.mosaic, grid_bounds=np.array(self.grid.bounds))
-        if self.interpolation is not None:
-            arrays.update(
-                interpolation_z=self.interpolation.z, interpolation_images=self.interpolation.images
-            )
-        if self.generation is not None:
-            for s in self.generation.sets:
-                arrays[f"generated_{s.method}_z"] = s.z
-                arrays[f"generated_{s.method}_confidence"] = s.confidence
-        return arrays
+        return latent_export.arrays(self)

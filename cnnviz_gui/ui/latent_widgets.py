@@ -233,6 +233,10 @@ class GenerationView(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setBackground("w")
+        self.setToolTip(
+            "conf.: the default CNN's top class probability for a decoded sample (the histogram counts samples "
+            "per bin); off data: farther from every encoded point than 3x the data's typical spacing"
+        )
         self.columns: list[tuple] = []
         self.addLabel(
             "Generate to sample from the prior, a fitted Gaussian and the data's neighbourhoods", color="k"
@@ -245,8 +249,8 @@ class GenerationView(pg.GraphicsLayoutWidget):
         top = max(int(result.histogram(s.method).max()) for s in result.sets) if result.sets else 1
         for col, s in enumerate(result.sets):
             self.addLabel(
-                f"<b>{s.title}</b><br>{s.fraction_confident() * 100:.0f}% confident ≥ 0.9 · "
-                f"{s.fraction_off_data() * 100:.0f}% off the data",
+                f"<b>{s.title}</b><br>{s.fraction_confident() * 100:.0f}% conf. ≥ 0.9 · "
+                f"{s.fraction_off_data() * 100:.0f}% off data",
                 row=0, col=2 * col, colspan=2, color="k", size="9pt",
             )  # fmt: skip
             vb = self.addViewBox(row=1, col=2 * col, lockAspect=True, invertY=True, enableMouse=False)
@@ -281,5 +285,6 @@ class GenerationView(pg.GraphicsLayoutWidget):
             plot.setMenuEnabled(False)
             plot.hideButtons()
             plot.setLabel("bottom", "CNN confidence")
+            plot.getAxis("bottom").setTicks([[(0, "0"), (0.5, "0.5"), (0.9, "0.9"), (1, "1")]])
             plot.getAxis("left").setWidth(28)
             self.columns.append((vb, item, plot))

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 from cnnviz_gui import __version__
 from cnnviz_gui.core import figures
 from cnnviz_gui.core.compute import JobError, configure_tensorflow
+from cnnviz_gui.core.datasets import warm_bundled_mnist
+from cnnviz_gui.core.memory import release_unused
 from cnnviz_gui.core.models import MODEL_SUFFIXES, LoadedModel, ModelLoadError, open_model
 from cnnviz_gui.core.resources import default_model_path
 from cnnviz_gui.core.session import SESSION_SUFFIX
@@ -31,6 +33,7 @@ from cnnviz_gui.ui.input_panel import InputPanel
 from cnnviz_gui.ui.latent_panel import LatentPanel
 from cnnviz_gui.ui.layer_tree import LayerTree
 from cnnviz_gui.ui.model_panel import ModelPanel
+from cnnviz_gui.ui.oip_panel import OipPanel
 from cnnviz_gui.ui.session import SessionManager
 from cnnviz_gui.ui.settings import Preferences, open_settings
 from cnnviz_gui.ui.state import AppState
@@ -90,6 +93,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.add_view(self.activation_view)
         self.compare_view = CompareView(state, bridge)
         self.add_view(self.compare_view)
+        self.add_view(OipPanel(state, bridge))
         self.latent_panel = LatentPanel(state, bridge)
         self.add_view(self.latent_panel)
         self.latent_panel.open_model_requested.connect(self.open_model_file)
@@ -247,6 +251,7 @@ class MainWindow(WindowDialogs, QMainWindow):
             on_result=self._on_device,
             on_error=lambda err: self._on_device("CPU (TensorFlow failed to start)"),
         )
+        self.bridge.submit(warm_bundled_mnist, label="Reading the bundled digits")  # not on the GUI thread
         if self.settings_problem:
             self.show_message("Settings reset", self.settings_problem)
         if model_path is None and self._should_restore_last() and self.sessions.restore_last():
@@ -297,7 +302,12 @@ class MainWindow(WindowDialogs, QMainWindow):
 
     def _on_model_opened(self, path: str, loaded: LoadedModel, then=None) -> None:
         self._remember(path)
+        replaced = self.state.loaded is not None
         self.state.set_model(loaded)
+        if replaced:  # free the previous model now (Keras models are reference cycles)
+            self.bridge.submit(
+                lambda progress, cancelled: release_unused(), kind="release", label="Freeing memory"
+            )
         self.statusBar().showMessage(
             f"Opened {loaded.info.name} in {time.monotonic() - self._open_started:.1f} s", 5000
         )

@@ -7,9 +7,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QTransform
-from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
 from cnnviz_gui.core.activations import mosaic, normalise_per_map
+from cnnviz_gui.ui.image_widgets import LiveLabel
 
 COLORMAPS = ("viridis", "jet", "gray", "magma", "inferno", "plasma")
 _LUTS: dict[str, np.ndarray] = {}
@@ -150,8 +151,7 @@ class MapGrid(QWidget):
                 values=(0, 1), colorMap=colormap("viridis"), interactive=False, width=14, colorMapMenu=False
             )
             self.glw.addItem(self.colorbar)
-        self.readout = QLabel(" ")
-        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout = LiveLabel(" ")  # changes with every mouse move: never re-lays out the view
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
@@ -210,11 +210,12 @@ class MapGrid(QWidget):
             lv = levels
             if lv[1] <= lv[0]:
                 lv = (lv[0], lv[0] + 1e-6)
+        changed = lv != self.levels
         self.levels = lv
         grid = mosaic(shown, ncols, pad)
         self.image.setImage(grid, autoLevels=False, levels=lv)
-        if self.colorbar is not None:
-            self.colorbar.setLevels(lv)
+        if self.colorbar is not None and (changed or not self._layout):
+            self.colorbar.setLevels(lv)  # rebuilds the colour bar's axis: only when the levels change
         layout = (grid.shape, ncols, pad, tuple(names) if names is not None else n)
         if layout != self._layout:
             self._layout = layout

@@ -77,3 +77,21 @@ def test_activations_errors_are_readable(tmp_path, capsys, args, message):
     assert rc == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_activations_image_of_one_digit_is_centred_like_mnist_unless_whole_image(tmp_path):
+    paper = np.full((200, 300), 240, np.uint8)
+    paper[30:110, 230:242] = 20  # a small dark "1" in a corner of the picture
+    Image.fromarray(paper).save(tmp_path / "photo.png")
+    args = ["activations", MODEL, "--layer", "Conv2D_1", "--image", str(tmp_path / "photo.png")]
+    assert cli.main([*args, "--out", str(tmp_path / "a.png"), "--npz", str(tmp_path / "a.npz")]) == 0
+    with np.load(tmp_path / "a.npz") as data:
+        x = data["input"][..., 0]
+        yy, xx = np.indices(x.shape)
+        assert abs((yy * x).sum() / x.sum() - 13.5) < 1 and abs((xx * x).sum() / x.sum() - 13.5) < 1
+        assert int(np.argmax(data["probabilities"])) == 1
+    whole = [*args, "--whole-image", "--out", str(tmp_path / "b.png"), "--npz", str(tmp_path / "b.npz")]
+    assert cli.main(whole) == 0
+    with np.load(tmp_path / "b.npz") as data:
+        x = data["input"][..., 0]
+        assert np.flatnonzero(x.max(axis=0) > 0.5).min() > 17  # the ink stays where it was: right of centre

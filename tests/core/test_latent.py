@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from cnnviz_gui.core import latent
-from cnnviz_gui.core.latent_generation import SAMPLING_METHODS, generate, sample_latent
+from cnnviz_gui.core.latent_generation import (
+    SAMPLING_METHODS,
+    data_gaps,
+    generate,
+    nearest_distances,
+    sample_latent,
+)
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +99,15 @@ def test_sampling_methods_shapes_and_spread():
         sample_latent("uniform", 5, z)
 
 
+def test_distances_to_the_data():
+    grid = np.stack(np.meshgrid(np.arange(20.0), np.arange(20.0)), -1).reshape(-1, 2)  # spacing 1
+    q = np.array([[0.0, 0.0], [5.2, 5.0], [25.0, 10.0]])
+    np.testing.assert_allclose(nearest_distances(q, grid), [0.0, 0.2, 6.0], atol=1e-5)
+    np.testing.assert_allclose(nearest_distances(grid[:3], grid, exclude_self=True), [1, 1, 1], atol=1e-5)
+    gaps = data_gaps(q, grid)  # in units of the typical spacing (1 here)
+    np.testing.assert_allclose(gaps, [0.0, 0.2, 6.0], atol=1e-5)
+
+
 def test_bundled_ae_and_vae_contrast(ae_space, vae_space):
     ds = latent.load_named_dataset("mnist-sample")
     x, y = ds.x[:2000], ds.y[:2000]
@@ -131,7 +146,11 @@ def test_generation_classifies_decoded_images(ae_space, vae_space):
         assert s.images.shape == (64, 28, 28, 1) and s.confidence.shape == (64,)
         assert ((0 <= s.confidence) & (s.confidence <= 1)).all() and s.predicted.max() < 10
         assert ae.histogram(s.method).sum() == 64
-    assert "prior N(0, I)" in ae.summary()
+    assert "prior N(0, I)" in ae.summary() and "off the data" in ae.summary()
+    for res in (ae, vae):  # samples near the data stay nearer to it than samples from the prior
+        gaps = {s.method: s.gap for s in res.sets}
+        assert gaps["prior"].shape == (64,)
+        assert np.median(gaps["neighbourhood"]) < np.median(gaps["prior"])
     # the VAE's prior samples decode to digits the CNN names more confidently than the AE's
     conf = {(r, s.method): s.confidence.mean() for r, res in (("ae", ae), ("vae", vae)) for s in res.sets}
     assert conf[("vae", "prior")] > conf[("ae", "prior")]
@@ -157,3 +176,14 @@ def test_figures_are_saved(tmp_path, vae_space):
     for name, fig in figs.items():
         path = save(fig, tmp_path / name)
         assert path.stat().st_size > 5000, name
+
+
+def test_bundled_autoencoders_take_inputs_in_0_1(ae_space, vae_space):
+    from cnnviz_gui.core.preprocess import guess_convention
+
+    for space in (ae_space, vae_space):
+        assert space.convention == "0..1"
+    from cnnviz_gui.core.models import open_model
+
+    model = open_model(latent.bundled_autoencoder_path("ae")).model
+    assert guess_convention(model).convention == "0..1"

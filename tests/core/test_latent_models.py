@@ -156,3 +156,15 @@ def test_classifier_is_not_an_autoencoder(default_loaded):
     # splitting it at a bottleneck gives a "decoder" that makes class scores, not images
     with pytest.raises(LatentError, match=r"does not make images: it gives \(10,\)"):
         recognise(default_loaded.model, bottleneck="Flatten")
+
+
+def test_explore_reports_refused_files_and_failures_as_messages(bad_models, default_loaded):
+    from cnnviz_gui.core.latent import explore
+
+    space, cands, message = explore(files=(str(bad_models["lambda_keras"]), str(bad_models["lambda_keras"])))
+    assert space is None and cands == ([], []) and "contains Python code" in message
+    assert not bad_models["marker"].exists()
+    space, (subs, bottlenecks), message = explore(default_loaded.model)
+    assert (
+        space is None and subs == [] and "Dense_1" in bottlenecks and "maps an image to 10 numbers" in message
+    )

@@ -231,6 +231,12 @@ def test_click_a_map_shows_it_large_and_the_tree_follows(cnn_window, qtbot):
     selected = w.layer_tree.selectedItems()
     assert [it.text(0) for it in selected] == ["map 7"] and selected[0].parent().text(0) == "Conv2D_2"
     assert grid.highlight.isVisible()
+    # hovering the large map reads out its values too
+    qtbot.wait(10)
+    large = view.large
+    scene = large.plot.getViewBox().mapViewToScene(QPointF(2.5, 6.5))
+    qtbot.mouseMove(large.viewport(), large.mapFromScene(scene))
+    assert grid.readout.text() == f"map 7  row 6, col 2  value {grid.maps[7, 6, 2]:.4g}"
 
 
 def test_colour_map_and_levels(cnn_window):

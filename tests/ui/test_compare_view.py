@@ -81,18 +81,20 @@ def test_at_most_eight_pins(window):
 def test_class_statistics_heat_map_silent_maps_and_difference(window, qtbot):
     w, view = window, window.compare_view
     w.state.select_layer("Conv2D_3")
-    view.per_class.setValue(20)
+    view.stats_panel.per_class.setValue(20)
     progress = []
-    original = view._on_stats_progress
-    view._on_stats_progress = lambda f, t="", p=None: (progress.append(f), original(f, t, p))
-    view.compute_stats()
+    original = view.stats_panel._on_stats_progress
+    view.stats_panel._on_stats_progress = lambda f, t="", p=None: (progress.append(f), original(f, t, p))
+    view.stats_panel.compute_stats()
     stats = view.stats_plot.stats
+    assert len(progress) >= 1 and progress[-1] == pytest.approx(1.0)
+    assert not view.stats_panel.progress.isVisible() and view.stats_panel.stats_button.isEnabled()
     assert stats is not None and stats.means.shape == (10, 128)
     assert stats.counts.tolist() == [20] * 10
     assert view.stats_plot.heat.image.shape == (10, 128)
     np.testing.assert_allclose(view.stats_plot.heat.image, stats.means)
     assert len(view.stats_plot.silent.data) == int(stats.silent.sum())
-    assert "silent" in view.stats_note.text()
+    assert "silent" in view.stats_panel.stats_note.text()
     # difference "4" vs "9" by default
     diff = view.stats_plot.difference
     assert (diff.a, diff.b) == (4, 9)
@@ -101,7 +103,7 @@ def test_class_statistics_heat_map_silent_maps_and_difference(window, qtbot):
     )
     best = class_difference(stats, 4, 9).order[0]
     assert str(int(best)) in view.stats_plot.diff_plot.titleLabel.text
-    view.set_classes(1, 7)
+    view.stats_panel.set_classes(1, 7)
     assert (view.stats_plot.difference.a, view.stats_plot.difference.b) == (1, 7)
     # clicking the heat map selects the map; the Layers tree follows
     qtbot.wait(20)  # let pending layouts settle before mapping data to screen positions
@@ -128,13 +130,13 @@ def test_class_statistics_cancelled_leaves_the_view_usable(window):
 
     window.bridge.submit = submit_cancelled_at_once
     try:
-        view.compute_stats()
+        view.stats_panel.compute_stats()
     finally:
         window.bridge.submit = original
     assert view.stats_plot.stats is None
-    assert view.stats_button.isEnabled() and not view.cancel_button.isEnabled()
-    view.per_class.setValue(5)
-    view.compute_stats()
+    assert view.stats_panel.stats_button.isEnabled() and not view.stats_panel.cancel_button.isEnabled()
+    view.stats_panel.per_class.setValue(5)
+    view.stats_panel.compute_stats()
     assert view.stats_plot.stats.means.shape == (10, 32)
 
 
@@ -143,8 +145,8 @@ def test_compare_export_figure_and_arrays(window, tmp_path):
     assert w.export_active_view(str(tmp_path / "empty.png")) is None
     w.state.select_layer("Conv2D_3")
     pin_samples(w, [4, 6, 9])
-    view.per_class.setValue(10)
-    view.compute_stats()
+    view.stats_panel.per_class.setValue(10)
+    view.stats_panel.compute_stats()
     for ext, head in {".png": b"\x89PNG", ".svg": b"<?xml", ".pdf": b"%PDF"}.items():
         path = w.export_active_view(str(tmp_path / f"compare{ext}"))
         assert path is not None and path.read_bytes().startswith(head)

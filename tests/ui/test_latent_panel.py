@@ -151,10 +151,8 @@ def test_encoder_and_decoder_files(panel, tmp_path):
     build_encoder(latent_dim=3).save(tmp_path / "enc.keras")
     build_decoder(latent_dim=3).save(tmp_path / "dec.keras")
     panel.recognise(files=(str(tmp_path / "enc.keras"), str(tmp_path / "dec.keras")))
-    assert (
-        "encoder file" in panel.correction.message.text()
-        and "3-D latent space" in panel.correction.message.text()
-    )
+    message = panel.correction.message.text()
+    assert "encoder file 'enc.keras', decoder file 'dec.keras'" in message and "3-D latent space" in message
     assert panel.z.shape == (10000, 3)
     assert panel.controls.projection_method() == "pca" and panel.controls.x_box.isEnabled()
     assert panel.projection.axis_names[0].startswith("PC1")

@@ -1,0 +1,109 @@
+"""A failing job reaches the person (message + details) and the log file; closing mid-job exits cleanly."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from cnnviz_gui.core import logs
+from cnnviz_gui.core.datasets import load_bundled_mnist
+from cnnviz_gui.core.training import train_cnn
+from cnnviz_gui.ui import dialogs
+
+
+@pytest.fixture
+def log_file():
+    """The app's log file in the (temporary) user log folder; the handler is removed afterwards."""
+    path = logs.setup_logging()
+    yield path
+    root = logging.getLogger("cnnviz_gui")
+    for h in list(root.handlers):
+        if getattr(h, "baseFilename", "") == str(path):
+            h.flush()
+            root.removeHandler(h)
+            h.close()
+
+
+def test_a_failing_job_is_shown_with_details_and_logged(live_window, qtbot, log_file):
+    w = live_window
+
+    def broken(progress, cancelled):
+        raise ValueError("the weights do not fit this layer")
+
+    w.bridge.submit(broken, label="Computing maps")
+    qtbot.waitUntil(lambda: bool(w.messages), timeout=10_000)
+    title, text, details = w.messages[-1]
+    assert title == "Computing maps failed"
+    assert text == "ValueError: the weights do not fit this layer"
+    assert details.startswith("Traceback") and "in broken" in details
+    assert w.statusBar().currentMessage().startswith("ValueError")
+
+    for h in logging.getLogger("cnnviz_gui").handlers:
+        h.flush()
+    logged = log_file.read_text()
+    assert "job Computing maps failed" in logged and "Traceback" in logged
+    assert "ValueError: the weights do not fit this layer" in logged
+
+    # the app stays usable: the next job runs and delivers its result
+    results = []
+    w.bridge.submit(lambda progress, cancelled: 6 * 7, label="Next", on_result=results.append)
+    qtbot.waitUntil(lambda: results == [42], timeout=10_000)
+    qtbot.waitUntil(lambda: w.job_label.text().startswith("Ready"), timeout=10_000)
+    assert len(w.messages) == 1
+
+
+def test_message_box_has_a_details_expander(qtbot):
+    """The real box: text for a person, the traceback behind "Show Details…"."""
+    seen = {}
+
+    def inspect_and_close():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(10, inspect_and_close)
+            return
+        seen.update(title=box.windowTitle(), text=box.text(), details=box.detailedText())
+        box.accept()
+
+    QTimer.singleShot(0, inspect_and_close)
+    dialogs.show_message(None, "Training failed", "MemoryError: out of memory", "Traceback (most recent ...)")
+    assert seen == {
+        "title": "Training failed",
+        "text": "MemoryError: out of memory",
+        "details": "Traceback (most recent ...)",
+    }
+
+
+def test_closing_the_window_during_training_exits_cleanly(live_window, qtbot, tmp_path, log_file):
+    w = live_window
+    ds = load_bundled_mnist()
+    progress = []
+
+    def job(report, cancelled):
+        return train_cnn(
+            tmp_path / "never.keras",
+            epochs=50,
+            dataset=ds,
+            n_train=2000,
+            progress=report,
+            cancelled=cancelled,
+        )
+
+    w.bridge.submit(job, label="Training", on_progress=lambda f, text, payload: progress.append(f))
+    qtbot.waitUntil(lambda: len(progress) >= 2, timeout=60_000)
+    compute = w.bridge.compute
+    start = time.perf_counter()
+    assert w.close()
+    closed_in = time.perf_counter() - start
+    assert not compute.alive, "the compute thread must stop when the window closes"
+    assert closed_in < 2.0, f"closing took {closed_in:.1f} s"
+    assert w.messages == []
+    assert not (tmp_path / "never.keras").exists()
+    assert not list(tmp_path.glob(".tmp-*")), "no temporary file left behind"
+    qtbot.wait(50)  # callbacks queued by the stopped job arrive after close and must not fail
+    for h in logging.getLogger("cnnviz_gui").handlers:
+        h.flush()
+    assert "Traceback" not in log_file.read_text()
