@@ -293,8 +293,15 @@ def gui_watchdog(qapp):
     ``gui_watchdog.max_stall_ms < 100`` with ``gui_watchdog.report()`` as the message. Call ``reset()`` to
     leave out a phase (e.g. TensorFlow's first import).
     """
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
     from cnnviz_gui.ui.watchdog import GuiWatchdog
 
+    # windows of earlier tests: delete them and collect their garbage now, not inside the measurement
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
     wd = GuiWatchdog(interval_ms=10, threshold_ms=100)
     wd.start()
     yield wd
