@@ -68,7 +68,8 @@ def machine() -> dict[str, str]:
 def run_with_pytest(name: str) -> str:
     """Run a pytest-style benchmark module in a subprocess; return what it printed (pytest's lines dropped)."""
     res = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "-o", "python_files=bench_*.py",
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "-p", "no:warnings",
+         "-o", "python_files=bench_*.py",
          str(HERE / f"{name}.py")],
         capture_output=True, text=True, cwd=REPO, timeout=1800,
     )  # fmt: skip
