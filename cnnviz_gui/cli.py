@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cnnviz",
         description="Look inside trained Keras networks. Without a sub-command the desktop app opens "
-        "(optionally with MODEL).",
+        "(optionally with MODEL or a session file NAME.cnnviz.json).",
     )
     p.add_argument("--version", action="version", version=f"cnnviz {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

@@ -1,11 +1,18 @@
-"""Render screenshots of the main window for the README and the user guide (offscreen Qt).
+"""Render the screenshots of the README and the user guide (offscreen Qt), so they stay current.
 
-Run with ``QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py``.
+Run with ``make screenshots`` (``QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py``).
+Writes ``docs/images/main_window.png``, one ``tab-<title>.png`` for every central tab the window has
+(``main_window.tabs``: tabs added later are captured without changing this script) and one
+``dialog-<name>.png`` for each dialog (preferences, keyboard shortcuts, About, training after one short run).
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,22 +31,73 @@ def wait(app: QApplication, until, timeout: float = 60.0) -> None:
         time.sleep(0.02)
 
 
+def slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def save(widget, name: str) -> None:
+    widget.grab().save(str(OUT / name))
+    print("wrote", OUT / name)
+
+
 def main() -> int:
+    # a fresh home: no recent files, settings or last session of the person appear in (or change by) the shots
+    home = tempfile.mkdtemp(prefix="cnnviz-shots-")
+    for var, sub in (
+        ("HOME", ""),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_STATE_HOME", "state"),
+    ):
+        os.environ[var] = str(Path(home) / sub)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from cnnviz_gui.ui.app import create_main_window
 
+    OUT.mkdir(parents=True, exist_ok=True)
     w = create_main_window()
     w.resize(1400, 860)
     w.show()
-    w.start()
+    w.start(str(__import__("cnnviz_gui.core.resources", fromlist=["x"]).default_model_path()))
+    idle = lambda: not w.bridge.compute.busy  # noqa: E731
     wait(app, lambda: w.state.loaded is not None and w.state.input_image is not None and w.device)
     w.state.select_layer("Conv2D_2")
-    wait(app, lambda: not w.bridge.compute.busy, 30)
-    OUT.mkdir(parents=True, exist_ok=True)
-    w.grab().save(str(OUT / "main_window.png"))
-    print("wrote", OUT / "main_window.png")
-    latent_screenshot(app, w)
+    wait(app, idle, 30)
+    save(w, "main_window.png")
+
+    for i in range(w.tabs.count()):
+        w.tabs.setCurrentIndex(i)
+        wait(app, idle, 120)
+        save(w, f"tab-{slug(w.tabs.tabText(i))}.png")
+    if hasattr(w, "latent_panel"):  # the Latent tab is worth seeing with an autoencoder open
+        latent_screenshot(app, w)
+        save(w, "tab-latent.png")
+    w.tabs.setCurrentIndex(0)
+
+    prefs = w.preferences_dialog()
+    wait(app, lambda: True)
+    save(prefs, "dialog-preferences.png")
+    prefs.reject()
+
+    shortcuts = w.shortcuts_dialog()
+    wait(app, lambda: True)
+    save(shortcuts, "dialog-shortcuts.png")
+    shortcuts.close()
+
+    about = w._about()
+    wait(app, lambda: "asking" not in about.text(), 30)
+    save(about, "dialog-about.png")
+    about.close()
+
+    training = w.training_dialog()  # saves to ~/cnnviz_cnn.keras in the temporary home
+    training.epochs_spin.setValue(2)
+    training.samples_spin.setValue(2000)
+    training.start()
+    wait(app, lambda: not training.running, 300)
+    wait(app, idle, 60)
+    save(training, "dialog-training.png")
+    training.close()
     w.close()
+    shutil.rmtree(home, ignore_errors=True)
     return 0
 
 

@@ -32,6 +32,9 @@ def _isolated_settings(tmp_path_factory, monkeypatch):
     # QSettings(org, app) uses the native format (a .conf under ~/.config on Linux, whose location Qt fixes
     # on first use): without this every test would share, and write into, the person's real settings
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    settings = QSettings("cnnviz", "cnnviz")  # and start each test from empty settings
+    settings.clear()
+    settings.sync()
 
 
 @pytest.fixture(scope="session")
@@ -332,3 +335,33 @@ def live_window(qtbot):
     qtbot.waitExposed(w)
     yield w
     w.close()
+
+
+# -- a main window on a synchronous compute thread whose message boxes and questions are recorded ---------
+def make_window(qtbot, compute=None, answer: bool = True):
+    from cnnviz_gui.core.compute import ComputeThread
+    from cnnviz_gui.ui.app import configure_pyqtgraph
+    from cnnviz_gui.ui.bridge import ComputeBridge
+    from cnnviz_gui.ui.main_window import MainWindow
+    from cnnviz_gui.ui.state import AppState
+
+    configure_pyqtgraph()
+    w = MainWindow(AppState(), ComputeBridge(compute or ComputeThread(synchronous=True)))
+    w.messages = []
+    w.questions = []
+    w.show_message_box = lambda parent, title, text, details="": w.messages.append((title, text, details))
+
+    def ask(parent, title, text):
+        w.questions.append(title)
+        return answer
+
+    w.ask_question = ask
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+@pytest.fixture
+def new_window(qtbot):
+    """A factory: ``new_window()`` builds another window (e.g. a second start of the app)."""
+    return lambda **kw: make_window(qtbot, **kw)

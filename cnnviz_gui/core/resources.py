@@ -32,3 +32,13 @@ def default_model_path() -> Path:
 
 def mnist_sample_path() -> Path:
     return resource_path("data", "mnist_10k.npz")
+
+
+def user_guide_path() -> Path | None:
+    """``docs/user-guide.md``: in a checkout, or shipped with the resources (wheel, standalone build)."""
+    candidates = [Path(__file__).resolve().parent.parent.parent / "docs" / "user-guide.md"]
+    try:
+        candidates.insert(0, resources_dir() / "docs" / "user-guide.md")
+    except FileNotFoundError:
+        pass
+    return next((p for p in candidates if p.is_file()), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ def progress_callback(epochs: int, steps: int, progress: ProgressFn | None, canc
     """A Keras callback reporting batch progress and stopping when ``cancelled()`` turns true."""
     import keras
 
+    with_payload = _accepts_payload(progress)
+
     class _Progress(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
@@ -68,11 +71,30 @@ def progress_callback(epochs: int, steps: int, progress: ProgressFn | None, canc
             if progress is not None:
                 frac = (self.epoch + (batch + 1) / steps) / epochs
                 text = " ".join(f"{k}={float(v):.4f}" for k, v in logs.items())
-                progress(frac, f"epoch {self.epoch + 1}/{epochs} {text}")
+                if with_payload:  # live curves: the running means of this epoch
+                    values = {k: float(v) for k, v in logs.items()}
+                    epoch = self.epoch + (batch + 1) / steps
+                    progress(
+                        frac, f"epoch {self.epoch + 1}/{epochs} {text}", {"epoch": epoch, "logs": values}
+                    )
+                else:
+                    progress(frac, f"epoch {self.epoch + 1}/{epochs} {text}")
             if cancelled is not None and cancelled():
                 self.model.stop_training = True
 
     return _Progress()
+
+
+def _accepts_payload(progress) -> bool:
+    """Whether ``progress`` takes a third argument (the compute thread's does; a text bar does not)."""
+    if progress is None:
+        return False
+    try:
+        params = inspect.signature(progress).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    kinds = [p.kind for p in params]
+    return inspect.Parameter.VAR_POSITIONAL in kinds or len(kinds) >= 3
 
 
 def train_cnn(

@@ -17,6 +17,7 @@ from cnnviz_gui.core.logs import install_crash_handler, setup_logging
 from cnnviz_gui.core.resources import resource_path
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.main_window import MainWindow
+from cnnviz_gui.ui.preferences_dialog import apply_theme
 from cnnviz_gui.ui.state import AppState
 
 _configured = False
@@ -54,6 +55,7 @@ def run_app(model_path: str | None = None) -> int:
     app.setWindowIcon(icon)
     log_path = setup_logging()
     window = create_main_window()
+    apply_theme(window.preferences.theme, app)
     install_crash_handler(
         lambda message, details: window.show_message(
             "Unexpected error", f"{message}\n\nThe details were written to {log_path}.", details

@@ -40,3 +40,15 @@ def show_message(parent: QWidget, title: str, text: str, details: str = "", erro
     if details:
         box.setDetailedText(details)
     box.exec()
+
+
+def ask_question(parent: QWidget, title: str, text: str) -> bool:
+    """A yes/no question; the default answer is yes."""
+    answer = QMessageBox.question(
+        parent,
+        title,
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.Yes,
+    )
+    return answer == QMessageBox.StandardButton.Yes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -24,6 +24,7 @@ from cnnviz_gui.core.datasets import warm_bundled_mnist
 from cnnviz_gui.core.memory import release_unused
 from cnnviz_gui.core.models import MODEL_SUFFIXES, LoadedModel, ModelLoadError, open_model
 from cnnviz_gui.core.resources import default_model_path
+from cnnviz_gui.core.session import SESSION_SUFFIX
 from cnnviz_gui.ui import dialogs
 from cnnviz_gui.ui.activation_view import ActivationView
 from cnnviz_gui.ui.bridge import ComputeBridge
@@ -33,28 +34,40 @@ from cnnviz_gui.ui.latent_panel import LatentPanel
 from cnnviz_gui.ui.layer_tree import LayerTree
 from cnnviz_gui.ui.model_panel import ModelPanel
 from cnnviz_gui.ui.oip_panel import OipPanel
+from cnnviz_gui.ui.session import SessionManager
+from cnnviz_gui.ui.settings import Preferences, open_settings
 from cnnviz_gui.ui.state import AppState
 from cnnviz_gui.ui.summary_view import SummaryView
+from cnnviz_gui.ui.window_dialogs import WindowDialogs
 
 MAX_RECENT = 10
 MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5);;All files (*)"
 EXPORT_FILTER = "PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf);;Raw arrays (*.npz)"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowDialogs, QMainWindow):
     """The application window. Views are added as central tabs with :meth:`add_view`."""
 
     def __init__(self, state: AppState, bridge: ComputeBridge, settings: QSettings | None = None):
         super().__init__()
         self.state = state
         self.bridge = bridge
-        self.settings = settings or QSettings("cnnviz", "cnnviz")
+        self.settings_problem: str | None = None
+        if settings is None:
+            settings, self.settings_problem = open_settings()
+        self.settings = settings
+        self.preferences = Preferences.load(self.settings)
+        self.sessions = SessionManager(self)
+        self.docks: list[QDockWidget] = []
+        self.tab_actions: list[QAction] = []
+        self._dialogs: dict[str, QWidget] = {}
         self.device = ""
         self.last_message: tuple[str, str] | None = None
         self.last_export: Path | None = None
         # replaceable in tests: (parent, ModelLoadError) -> bool and (parent, title, text, details) -> None
         self.ask_consent = dialogs.ask_consent
         self.show_message_box = dialogs.show_message
+        self.ask_question = dialogs.ask_question
         self._open_started = 0.0
 
         self.setWindowTitle(f"cnnviz {__version__}")
@@ -93,6 +106,14 @@ class MainWindow(QMainWindow):
         bridge.status_changed.connect(self._on_compute_status)
         bridge.job_failed.connect(self._on_job_failed)
         state.model_changed.connect(self._on_model_changed)
+        self._restore_window_layout()
+
+    def _restore_window_layout(self) -> None:
+        geometry, layout = self.settings.value("window/geometry"), self.settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(layout, QByteArray):
+            self.restoreState(layout)
 
     # -- construction -------------------------------------------------------------------------------
     def _add_dock(self, title: str, widget: QWidget, area) -> QDockWidget:
@@ -100,6 +121,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName(title.replace(" ", "_") + "_dock")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        self.docks.append(dock)
         self.view_menu_actions = getattr(self, "view_menu_actions", [])
         self.view_menu_actions.append(dock.toggleViewAction())
         return dock
@@ -112,8 +134,27 @@ class MainWindow(QMainWindow):
         return dock
 
     def add_view(self, widget: QWidget, title: str | None = None) -> int:
-        """Add a central tab; the widget should implement :class:`~cnnviz_gui.ui.view.ExportableView`."""
-        return self.tabs.addTab(widget, title or getattr(widget, "title", type(widget).__name__))
+        """Add a central tab; the widget should implement :class:`~cnnviz_gui.ui.view.ExportableView`.
+
+        Optional: ``session_state()``/``restore_session(d)`` (see :mod:`cnnviz_gui.ui.session`) and
+        ``apply_preferences(prefs)`` (called now and whenever the preferences change).
+        """
+        index = self.tabs.addTab(widget, title or getattr(widget, "title", type(widget).__name__))
+        self._add_tab_action(index)
+        if hasattr(widget, "apply_preferences"):
+            widget.apply_preferences(self.preferences)
+        return index
+
+    def _add_tab_action(self, index: int) -> None:
+        """View > Go to <tab> with Ctrl+1 … Ctrl+9."""
+        action = QAction(f"Go to {self.tabs.tabText(index)}", self)
+        if index < 9:
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+        action.triggered.connect(lambda checked=False, i=index: self.tabs.setCurrentIndex(i))
+        self.addAction(action)
+        self.tab_actions.append(action)
+        if hasattr(self, "tabs_menu"):
+            self.tabs_menu.addAction(action)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -127,19 +168,62 @@ class MainWindow(QMainWindow):
         self.default_action.triggered.connect(lambda: self.open_model_file(str(default_model_path())))
         file_menu.addAction(self.default_action)
         file_menu.addSeparator()
+        self.open_session_action = QAction("Open &session…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
+        self.open_session_action.triggered.connect(self.sessions.open_dialog)
+        file_menu.addAction(self.open_session_action)
+        self.recent_sessions_menu = file_menu.addMenu("Recent sess&ions")
+        self.recent_sessions_menu.aboutToShow.connect(
+            lambda: self.sessions.fill_recent_menu(self.recent_sessions_menu)
+        )
+        self.save_session_action = QAction("&Save session", self, shortcut=QKeySequence.StandardKey.Save)
+        self.save_session_action.triggered.connect(lambda: self.sessions.save())
+        file_menu.addAction(self.save_session_action)
+        self.save_session_as_action = QAction(
+            "Save session &as…", self, shortcut=QKeySequence("Ctrl+Shift+S")
+        )
+        self.save_session_as_action.triggered.connect(self.sessions.save_as_dialog)
+        file_menu.addAction(self.save_session_as_action)
+        file_menu.addSeparator()
         self.export_action = QAction("&Export…", self, shortcut=QKeySequence("Ctrl+E"))
         self.export_action.triggered.connect(self.export_dialog)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        self.preferences_action = QAction("&Preferences…", self, shortcut=QKeySequence("Ctrl+,"))
+        self.preferences_action.triggered.connect(self.preferences_dialog)
+        file_menu.addAction(self.preferences_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        model_menu = bar.addMenu("&Model")
+        self.train_action = QAction("&Train a model…", self, shortcut=QKeySequence("Ctrl+T"))
+        self.train_action.triggered.connect(self.training_dialog)
+        model_menu.addAction(self.train_action)
         self.view_menu = bar.addMenu("&View")
         for action in self.view_menu_actions:
             self.view_menu.addAction(action)
+        self.view_menu.addSeparator()
+        self.tabs_menu = self.view_menu.addMenu("&Tabs")
+        for action in self.tab_actions:
+            self.tabs_menu.addAction(action)
+        next_tab = QAction("&Next tab", self, shortcut=QKeySequence("Ctrl+PgDown"))
+        next_tab.triggered.connect(
+            lambda: self.tabs.setCurrentIndex((self.tabs.currentIndex() + 1) % self.tabs.count())
+        )
+        prev_tab = QAction("&Previous tab", self, shortcut=QKeySequence("Ctrl+PgUp"))
+        prev_tab.triggered.connect(
+            lambda: self.tabs.setCurrentIndex((self.tabs.currentIndex() - 1) % self.tabs.count())
+        )
+        self.view_menu.addActions([next_tab, prev_tab])
         help_menu = bar.addMenu("&Help")
+        self.guide_action = QAction("&User guide", self, shortcut=QKeySequence("F1"))
+        self.guide_action.triggered.connect(self.user_guide)
+        self.shortcuts_action = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence("Ctrl+/"))
+        self.shortcuts_action.triggered.connect(self.shortcuts_dialog)
         about = QAction("&About cnnviz", self)
         about.triggered.connect(self._about)
+        help_menu.addActions([self.guide_action, self.shortcuts_action])
+        help_menu.addSeparator()
         help_menu.addAction(about)
 
     def _build_status_bar(self) -> None:
@@ -156,17 +240,33 @@ class MainWindow(QMainWindow):
 
     # -- start-up -----------------------------------------------------------------------------------
     def start(self, model_path: str | None = None) -> None:
-        """Import TensorFlow on the compute thread, then open ``model_path`` or the default model."""
+        """Import TensorFlow on the compute thread, then open ``model_path``, the last session (a
+        preference) or the default model."""
         self.job_label.setText("Loading TensorFlow…")
         self.progress.setVisible(True)
+        device, threads = self.preferences.device, self.preferences.threads
         self.bridge.submit(
-            lambda progress, cancelled: configure_tensorflow(),
+            lambda progress, cancelled: configure_tensorflow(device, threads),
             label="Loading TensorFlow",
             on_result=self._on_device,
             on_error=lambda err: self._on_device("CPU (TensorFlow failed to start)"),
         )
         self.bridge.submit(warm_bundled_mnist, label="Reading the bundled digits")  # not on the GUI thread
-        self.open_model_file(model_path or str(default_model_path()))
+        if self.settings_problem:
+            self.show_message("Settings reset", self.settings_problem)
+        if model_path is None and self._should_restore_last() and self.sessions.restore_last():
+            return
+        self.open_path(model_path or str(default_model_path()))
+
+    def _should_restore_last(self) -> bool:
+        from cnnviz_gui.core.session import last_session_path
+
+        policy = self.preferences.restore_session
+        if policy == "never" or not last_session_path().is_file():
+            return False
+        return policy == "restore" or self.ask_question(
+            self, "Restore last session?", "Restore the model, layer and input you had open last time?"
+        )
 
     def _on_device(self, device: str) -> None:
         self.device = device
@@ -179,8 +279,11 @@ class MainWindow(QMainWindow):
         if path:
             self.open_model_file(path)
 
-    def open_model_file(self, path: str, allow_unsafe: bool = False) -> None:
-        """Open a model on the compute thread; on refusal explain it and keep the current model."""
+    def open_model_file(self, path: str, allow_unsafe: bool = False, then=None, otherwise=None) -> None:
+        """Open a model on the compute thread; on refusal explain it and keep the current model.
+
+        ``then(loaded)`` runs after the model is open (a session restores its selection with it);
+        ``otherwise()`` after the person was told why it could not be opened."""
         path = str(path)
         self._open_started = time.monotonic()
         self.job_label.setText(f"Opening {Path(path).name}…")
@@ -193,11 +296,11 @@ class MainWindow(QMainWindow):
             job,
             kind="open",
             label=f"Opening {Path(path).name}",
-            on_result=lambda loaded: self._on_model_opened(path, loaded),
-            on_error=lambda err: self._on_open_failed(path, err, allow_unsafe),
+            on_result=lambda loaded: self._on_model_opened(path, loaded, then),
+            on_error=lambda err: self._on_open_failed(path, err, allow_unsafe, then, otherwise),
         )
 
-    def _on_model_opened(self, path: str, loaded: LoadedModel) -> None:
+    def _on_model_opened(self, path: str, loaded: LoadedModel, then=None) -> None:
         self._remember(path)
         replaced = self.state.loaded is not None
         self.state.set_model(loaded)
@@ -208,18 +311,19 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Opened {loaded.info.name} in {time.monotonic() - self._open_started:.1f} s", 5000
         )
+        if then is not None:
+            then(loaded)
 
-    def _on_open_failed(self, path: str, err: JobError, was_unsafe: bool) -> None:
+    def _on_open_failed(self, path: str, err: JobError, was_unsafe: bool, then=None, otherwise=None) -> None:
         exc = err.exception
         if isinstance(exc, ModelLoadError) and exc.needs_consent and not was_unsafe:
             if self.ask_consent(self, exc):
-                self.open_model_file(path, allow_unsafe=True)
+                self.open_model_file(path, allow_unsafe=True, then=then, otherwise=otherwise)
                 return
             self.show_message(
                 "Model not opened", f"{Path(path).name} was not opened; nothing from it was run."
             )
-            return
-        if isinstance(exc, ModelLoadError):
+        elif isinstance(exc, ModelLoadError):
             details = ""
             if exc.summary is not None and exc.summary.layers:
                 details = (
@@ -228,6 +332,8 @@ class MainWindow(QMainWindow):
             self.show_message("Cannot open model", exc.message, details)
         else:
             self.show_message("Cannot open model", err.message, err.details)
+        if otherwise is not None:
+            otherwise()
 
     def show_message(self, title: str, text: str, details: str = "") -> None:
         """Tell the person something went wrong; the app and the open model stay as they were."""
@@ -280,7 +386,8 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event) -> None:
         path = self._dropped_path(event)
-        if path and (Path(path).suffix.lower() in MODEL_SUFFIXES or Path(path).is_dir()):
+        suffix_ok = path and (Path(path).suffix.lower() in MODEL_SUFFIXES or path.endswith(SESSION_SUFFIX))
+        if path and (suffix_ok or Path(path).is_dir()):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -289,6 +396,13 @@ class MainWindow(QMainWindow):
         path = self._dropped_path(event)
         if path:
             event.acceptProposedAction()
+            self.open_path(path)
+
+    def open_path(self, path: str) -> None:
+        """Open a session file (``*.cnnviz.json``) or a model."""
+        if str(path).endswith(SESSION_SUFFIX):
+            self.sessions.open(path)
+        else:
             self.open_model_file(path)
 
     # -- export -----------------------------------------------------------------------------------------
@@ -354,11 +468,12 @@ class MainWindow(QMainWindow):
     def _on_job_failed(self, label: str, err: JobError) -> None:
         self.show_message(f"{label} failed", err.message, err.details)
 
-    def _about(self) -> None:
-        dialogs.show_message(
-            self, "About cnnviz", f"cnnviz {__version__}\nDevice: {self.device or '?'}", error=False
-        )
-
     def closeEvent(self, event) -> None:
+        self.sessions.save_last()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+        for dialog in self._dialogs.values():
+            dialog.close()
         self.bridge.shutdown()
         super().closeEvent(event)
