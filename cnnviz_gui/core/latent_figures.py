@@ -166,7 +166,8 @@ def generation_figure(result, class_names: list[str] | None = None, n_show: int 
         hx.set_xlabel("classifier confidence", fontsize=8)
         hx.set_ylabel("samples", fontsize=8)
         hx.set_title(
-            f"{s.title}: {s.fraction_confident() * 100:.0f}% ≥ 0.9, mean {s.confidence.mean():.2f}",
+            f"{s.title}: {s.fraction_off_data() * 100:.0f}% off data; conf. mean {s.confidence.mean():.2f}, "
+            f"{s.fraction_confident() * 100:.0f}% ≥ 0.9",
             fontsize=8,
         )
         hx.tick_params(labelsize=7)

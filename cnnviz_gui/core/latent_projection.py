@@ -12,6 +12,8 @@ import numpy as np
 
 from cnnviz_gui.core.latent_models import LatentError
 
+METHOD_LABELS = {"axes": "latent axes", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+
 
 # -- projections -----------------------------------------------------------------------------------------
 @dataclass
@@ -43,7 +45,12 @@ class Projection:
         if self.method == "pca":
             ex = self.explained if self.explained is not None else np.zeros(max(a, b) + 1)
             return f"PC{a + 1} ({ex[a] * 100:.0f}%)", f"PC{b + 1} ({ex[b] * 100:.0f}%)"
-        return f"{self.method.upper()} 1", f"{self.method.upper()} 2"
+        return f"{self.label} 1", f"{self.label} 2"
+
+    @property
+    def label(self) -> str:
+        """The method's usual written name ("t-SNE", "UMAP", "PCA")."""
+        return METHOD_LABELS.get(self.method, self.method)
 
     @property
     def note(self) -> str:
@@ -53,7 +60,7 @@ class Projection:
             return "approximate: the other latent coordinates are held at the data mean"
         if self.method == "pca":
             return "approximate: decoded from the inverse PCA projection (other components at the mean)"
-        return f"approximate: decoded from the average latent point of the nearest {self.method.upper()} neighbours"
+        return f"approximate: decoded from the average latent point of the nearest {self.label} neighbours"
 
     @property
     def short_note(self) -> str:
@@ -64,7 +71,7 @@ class Projection:
             return "approximate: other axes at the data mean"
         if self.method == "pca":
             return "approximate: inverse PCA projection"
-        return f"approximate: nearest {self.method.upper()} neighbours"
+        return f"approximate: nearest {self.label} neighbours"
 
     def transform(self, z: np.ndarray) -> np.ndarray:
         z = np.asarray(z, dtype=np.float32)
@@ -139,7 +146,7 @@ def fit_projection(
     if method == "umap":
         import umap
 
-        emb = umap.UMAP(n_components=2, random_state=seed).fit_transform(z)
+        emb = umap.UMAP(n_components=2, random_state=seed, n_jobs=1).fit_transform(z)
     elif method == "tsne":
         from sklearn.manifold import TSNE
 

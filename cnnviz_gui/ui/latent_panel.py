@@ -435,7 +435,8 @@ class LatentPanel(QWidget):
             self.generation = res
             names = self.dataset.class_names if self.dataset is not None else None
             self.gen_view.set_result(res, names)
-            self.gen_summary.setText("hover over the panel for what the numbers mean")
+            self.gen_summary.setText(res.summary())
+            self.gen_summary.setToolTip(self.gen_view.toolTip())
 
         self.bridge.submit(job, kind="latent-generate", label="Generating", on_result=on_result,
                            on_error=lambda err: self.gen_summary.setText(f"Generation failed: {err.message}"))  # fmt: skip

@@ -147,6 +147,12 @@ def test_generation_classifies_decoded_images(ae_space, vae_space):
         assert ((0 <= s.confidence) & (s.confidence <= 1)).all() and s.predicted.max() < 10
         assert ae.histogram(s.method).sum() == 64
     assert "prior N(0, I)" in ae.summary() and "off the data" in ae.summary()
+    for s in ae.sets:  # the summary states each method's off-data share and mean confidence
+        assert f"{s.title} {s.fraction_off_data() * 100:.0f}%" in ae.summary()
+        assert (
+            f"{s.title} {s.confidence.mean():.2f} ({s.fraction_confident() * 100:.0f}% ≥ 0.9)" in ae.summary()
+        )
+    assert ae.summary().index("off the data") < ae.summary().index("confidence")
     for res in (ae, vae):  # samples near the data stay nearer to it than samples from the prior
         gaps = {s.method: s.gap for s in res.sets}
         assert gaps["prior"].shape == (64,)

@@ -100,6 +100,8 @@ def test_grid_interpolation_generation_and_exports(panel, vae_loaded, tmp_path):
     panel.generate()
     assert [s.method for s in panel.generation.sets] == ["prior", "fitted", "neighbourhood"]
     assert len(panel.gen_view.columns) == 3
+    assert panel.gen_summary.text() == panel.generation.summary()
+    assert panel.gen_summary.text().startswith("Samples off the data: prior N(0, I) ")
     for part, name in (("scatter", "s.png"), ("manifold grid", "m.svg"), ("interpolation strip", "i.pdf"),
                        ("generation", "g.png")):  # fmt: skip
         fig = panel.export_figure(part)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 
 
 def test_quiet_event_loop_has_no_stall(gui_watchdog, qtbot):
+    # earlier tests' windows may still be waiting for deferred deletion: finish that before listening
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+    gc.collect()
+    qtbot.wait(50)
+    gui_watchdog.reset()
     qtbot.wait(300)
     assert gui_watchdog.beats >= 10
     assert gui_watchdog.max_gap_ms >= 9  # a 10 ms heartbeat
