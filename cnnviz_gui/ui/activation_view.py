@@ -88,6 +88,8 @@ class ActivationView(QWidget):
         lay.addWidget(self.status)
         lay.addWidget(split, 1)
 
+        self.cmap_chosen = False  # the person picked a colour map here: the preference no longer applies
+        self.cmap_box.activated.connect(self._on_cmap_chosen)
         self.cmap_box.currentTextChanged.connect(self._on_style_changed)
         self.levels_box.currentIndexChanged.connect(self._on_style_changed)
         self.grid.map_clicked.connect(self._on_map_clicked)
@@ -119,6 +121,26 @@ class ActivationView(QWidget):
     def set_class_names(self, names: list[str] | None) -> None:
         self.class_names = names
         self.render()
+
+    # -- sessions and preferences --------------------------------------------------------------------
+    def _on_cmap_chosen(self, *_) -> None:
+        self.cmap_chosen = True
+
+    def session_state(self) -> dict:
+        return {"colormap": self.cmap, "colormap_chosen": self.cmap_chosen, "levels_per_map": self.per_map}
+
+    def restore_session(self, state: dict) -> None:
+        """Colour map (when it was chosen in the view, else the preference stays) and levels mode."""
+        if state.get("colormap_chosen") is True and self.cmap_box.findText(str(state.get("colormap"))) >= 0:
+            self.cmap_box.setCurrentText(state["colormap"])
+            self.cmap_chosen = True
+        if isinstance(state.get("levels_per_map"), bool):
+            self.levels_box.setCurrentIndex(1 if state["levels_per_map"] else 0)
+
+    def apply_preferences(self, prefs) -> None:
+        """The default colour map, unless the person chose one in this view."""
+        if not self.cmap_chosen and self.cmap_box.findText(prefs.colormap) >= 0:
+            self.cmap_box.setCurrentText(prefs.colormap)
 
     # -- events ---------------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:

@@ -175,3 +175,60 @@ class OipForm(QWidget):
         )
         s.validate()
         return s
+
+    # -- sessions -------------------------------------------------------------------------------------------
+    def session_state(self) -> dict:
+        """Every field of the form as JSON values (the preset first: restoring it fills in its defaults)."""
+        return {
+            "preset": self.preset_box.currentText(),
+            "layer": self.layer,
+            "maps": self.maps_edit.text(),
+            "steps": self.steps.value(),
+            "epsilon": self.eps.value(),
+            "seed": self.seed.value(),
+            "restarts": self.restarts.value(),
+            "precursor_starts": self.precursor.value(),
+            "redirect_steps": self.redirect.value(),
+            "stages": self.stages.text(),
+            "start_image": self.init_box.currentText(),
+            "factors": self.factors.text(),
+            "jitter": self.jitter.value(),
+            "tv_weight": self.tv.value(),
+            "optimizer": self.optimizer.currentText(),
+            "convergence": self.threshold.text(),
+            "early_stop": self.early_stop.isChecked(),
+            "data_check": self.data_check.isChecked(),
+        }
+
+    def restore_session(self, state: dict) -> None:
+        """Apply what :meth:`session_state` stored; unknown or ill-typed entries are skipped."""
+        if state.get("preset") in oip.PRESETS:
+            self.preset_box.setCurrentText(state["preset"])
+            self.apply_preset(state["preset"])
+        if isinstance(state.get("layer"), str):
+            self.select_layer(state["layer"])
+        spins = {
+            "steps": self.steps,
+            "epsilon": self.eps,
+            "seed": self.seed,
+            "restarts": self.restarts,
+            "precursor_starts": self.precursor,
+            "redirect_steps": self.redirect,
+            "jitter": self.jitter,
+            "tv_weight": self.tv,
+        }
+        for key, box in spins.items():
+            value = state.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                box.setValue(value if isinstance(box, QDoubleSpinBox) else int(value))
+        edits = {"maps": self.maps_edit, "stages": self.stages, "factors": self.factors}
+        edits["convergence"] = self.threshold
+        for key, edit in edits.items():
+            if isinstance(state.get(key), str):
+                edit.setText(state[key])
+        for key, box in {"start_image": self.init_box, "optimizer": self.optimizer}.items():
+            if isinstance(state.get(key), str) and box.findText(state[key]) >= 0:
+                box.setCurrentText(state[key])
+        for key, check in {"early_stop": self.early_stop, "data_check": self.data_check}.items():
+            if isinstance(state.get(key), bool):
+                check.setChecked(state[key])

@@ -150,6 +150,13 @@ class OipPanel(QWidget):
         """The form's settings (raises ValueError with a readable message)."""
         return self.form.settings()
 
+    def session_state(self) -> dict:
+        return self.form.session_state()
+
+    def restore_session(self, state: dict) -> None:
+        if not self.running:
+            self.form.restore_session(state)
+
     # -- model and selection -----------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:
         self.stop()
