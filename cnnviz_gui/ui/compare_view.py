@@ -117,6 +117,8 @@ class CompareView(QWidget):
         self.pin_button.clicked.connect(self.pin_current)
         self.unpin_button.clicked.connect(self._unpin_selected)
         self.clear_button.clicked.connect(self.clear_pins)
+        self.cmap_chosen = False  # the person picked a colour map here: the preference no longer applies
+        self.cmap_box.activated.connect(self._on_cmap_chosen)
         self.cmap_box.currentTextChanged.connect(self._on_cmap)
         self.grid.map_clicked.connect(self._on_tile_clicked)
         self.stats_plot.map_clicked.connect(self._select_map)
@@ -124,6 +126,7 @@ class CompareView(QWidget):
         state.layer_selected.connect(lambda *_: self._on_layer_changed())
         state.model_changed.connect(self._on_model_changed)
         state.convention_changed.connect(lambda *_: self._recompute_pins())
+        state.dataset_changed.connect(self._apply_pending_classes)  # after the panel filled its boxes
         self.grid.set_colormap(self.cmap)
         self.stats_plot.set_colormap(self.cmap)
         self._update_rows()
@@ -271,6 +274,45 @@ class CompareView(QWidget):
     def _on_cmap(self, name: str) -> None:
         self.grid.set_colormap(name)
         self.stats_plot.set_colormap(name)
+
+    # -- sessions and preferences ----------------------------------------------------------------------
+    def _on_cmap_chosen(self, *_) -> None:
+        self.cmap_chosen = True
+
+    def session_state(self) -> dict:
+        classes = self.stats_panel.classes()
+        return {
+            "colormap": self.cmap,
+            "colormap_chosen": self.cmap_chosen,
+            "classes": list(classes) if classes is not None else None,
+            "per_class": self.stats_panel.per_class.value(),
+        }
+
+    def restore_session(self, state: dict) -> None:
+        """Colour map (when chosen in the view), the class pair of the difference, samples per class."""
+        if state.get("colormap_chosen") is True and self.cmap_box.findText(str(state.get("colormap"))) >= 0:
+            self.cmap_box.setCurrentText(state["colormap"])
+            self.cmap_chosen = True
+        classes = state.get("classes")
+        if isinstance(classes, list) and len(classes) == 2 and all(isinstance(c, int) for c in classes):
+            self._pending_classes = (classes[0], classes[1])
+            self._apply_pending_classes()
+        if isinstance(state.get("per_class"), int):
+            self.stats_panel.per_class.setValue(state["per_class"])
+
+    _pending_classes: tuple[int, int] | None = None
+
+    def _apply_pending_classes(self, *_) -> None:
+        """The session's class pair, as soon as the dataset names that many classes (then forgotten)."""
+        n, pair = self.stats_panel.class_a.count(), self._pending_classes
+        if pair is not None and all(0 <= c < n for c in pair):
+            self.stats_panel.set_classes(*pair)
+            self._pending_classes = None
+
+    def apply_preferences(self, prefs) -> None:
+        """The default colour map, unless the person chose one in this view."""
+        if not self.cmap_chosen and self.cmap_box.findText(prefs.colormap) >= 0:
+            self.cmap_box.setCurrentText(prefs.colormap)
 
     # -- export -----------------------------------------------------------------------------------------
     def export_figure(self):

@@ -132,6 +132,7 @@ class ExploreControls(QWidget):
         self.export_box.addItems(list(export_parts))
         self.export_box.setToolTip("What File > Export… saves from this tab")
         self._methods: list[str] = []
+        self._pending: dict = {}  # a session's projection and axes, applied once the model offers them
         self._z_dim = 2
         _compact(self.dataset_box, self.projection_box, self.export_box, self.points_box)
         lay = QHBoxLayout(self)
@@ -158,6 +159,7 @@ class ExploreControls(QWidget):
         self.projection_box.setCurrentIndex(methods.index("pca") if "pca" in methods else 0)
         self.projection_box.setEnabled(len(methods) > 1)
         self._fill_axes()
+        self._apply_pending()
         for box in (self.projection_box, self.x_box, self.y_box):
             box.blockSignals(False)
 
@@ -182,3 +184,39 @@ class ExploreControls(QWidget):
 
     def max_shown(self) -> int | None:
         return DEFAULT_MAX_SHOWN if self.points_box.currentIndex() == 0 else None
+
+    # -- sessions -------------------------------------------------------------------------------------------
+    def session_state(self) -> dict:
+        return {
+            "dataset": self.dataset_box.currentText(),
+            "projection": self.projection_method(),
+            "axes": list(self.axes()),
+            "all_points": self.max_shown() is None,
+            "hover": self.hover_box.isChecked(),
+        }
+
+    def restore_session(self, state: dict) -> None:
+        """Dataset, points and hover now; projection and axes now or when the model's projections arrive."""
+        if isinstance(state.get("dataset"), str) and self.dataset_box.findText(state["dataset"]) >= 0:
+            self.dataset_box.setCurrentText(state["dataset"])
+        if isinstance(state.get("all_points"), bool):
+            self.points_box.setCurrentIndex(1 if state["all_points"] else 0)
+        if isinstance(state.get("hover"), bool):
+            self.hover_box.setChecked(state["hover"])
+        self._pending = {k: state[k] for k in ("projection", "axes") if k in state}
+        if self._pending.get("projection") in self._methods:
+            self.projection_box.setCurrentIndex(self._methods.index(self._pending["projection"]))
+            self._apply_pending()
+
+    def _apply_pending(self) -> None:
+        """Select the session's projection and axes when this model offers them (then forget them)."""
+        method, axes = self._pending.get("projection"), self._pending.get("axes")
+        if method not in self._methods:
+            return
+        self.projection_box.setCurrentIndex(self._methods.index(method))
+        self._fill_axes()
+        if isinstance(axes, list) and len(axes) == 2 and all(isinstance(a, int) for a in axes):
+            if all(0 <= a < self.x_box.count() for a in axes):
+                self.x_box.setCurrentIndex(axes[0])
+                self.y_box.setCurrentIndex(axes[1])
+        self._pending = {}

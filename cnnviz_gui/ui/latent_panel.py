@@ -144,6 +144,17 @@ class LatentPanel(QWidget):
         if state.loaded is not None:
             self._on_model_changed(state.loaded)
 
+    # -- sessions -------------------------------------------------------------------------------------
+    def session_state(self) -> dict:
+        spins = {"grid_n": self.grid_n, "steps": self.steps, "samples": self.n_samples}
+        return {**self.controls.session_state(), **{k: box.value() for k, box in spins.items()}}
+
+    def restore_session(self, state: dict) -> None:
+        self.controls.restore_session(state)
+        for key, box in {"grid_n": self.grid_n, "steps": self.steps, "samples": self.n_samples}.items():
+            if isinstance(state.get(key), int) and not isinstance(state[key], bool):
+                box.setValue(state[key])
+
     # -- recognising -----------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:
         self._loaded = loaded

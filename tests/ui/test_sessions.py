@@ -75,14 +75,14 @@ def test_restore_says_what_it_could_not_apply(new_window, default_model_path, tm
     session = w.sessions.collect()
     session.model_path = str(tmp_path / "moved_away.keras")
     session.layer = "Conv2D_9"
-    session.views["Latent"] = {"x": 1}
+    session.views["Retired"] = {"x": 1}
     w2 = new_window()
     w2.sessions.apply(session, "old.cnnviz.json")
     assert w2.state.info.name == "mnist_cnn"  # the default model stands in
     title, text, _ = w2.messages[-1]
     assert title == "Session restored in part"
     assert "moved_away.keras no longer exists" in text and "no layer 'Conv2D_9'" in text
-    assert "no 'Latent' view" in text and "Knobs" in text
+    assert "no 'Retired' view" in text and "Knobs" in text
 
 
 def test_corrupted_session_file_is_set_aside_with_a_message(new_window, default_model_path, tmp_path):

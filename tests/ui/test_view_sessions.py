@@ -99,3 +99,67 @@ def test_activation_colours_in_session(new_window, default_model_path, tmp_path)
     assert v2.cmap == "jet" and v2.per_map and v2.grid.cmap == "jet"
     w2.set_preferences(Preferences(colormap="inferno"))
     assert v2.cmap == "jet"
+
+
+def test_compare_colours_classes_and_preference(new_window, default_model_path, tmp_path):
+    w = new_window()
+    w.open_model_file(str(default_model_path))
+    w._set_default_input()
+    view = w.compare_view
+    panel = view.stats_panel
+    assert panel.class_a.count() >= 10  # the Input pane's dataset names the classes
+    lut = np.array(view.grid.image.lut, copy=True)
+    w.set_preferences(Preferences(colormap="magma"))
+    assert view.cmap == "magma" and view.grid.cmap == "magma"
+    assert not np.array_equal(view.grid.image.lut, lut)
+    panel.set_classes(2, 7)
+    panel.per_class.setValue(50)
+    view.cmap_box.setCurrentText("gray")
+    view.cmap_box.activated.emit(view.cmap_box.currentIndex())
+    path = w.sessions.save(tmp_path / "compare")
+
+    w2 = new_window()
+    assert w2.sessions.open(path)
+    v2 = w2.compare_view
+    assert v2.stats_panel.class_a.count() == 0  # the session's input came without a dataset
+    w2.input_panel.select_sample(3)  # the dataset arrives later: the session's pair is applied then
+    assert v2.stats_panel.classes() == (2, 7) and v2.stats_panel.per_class.value() == 50
+    assert v2.cmap == "gray" and v2.grid.cmap == "gray"
+    w2.set_preferences(Preferences(colormap="inferno"))
+    assert v2.cmap == "gray"
+
+
+def test_latent_settings_in_session(new_window, tmp_path):
+    from cnnviz_gui.core.latent import bundled_autoencoder_path
+
+    w = new_window()
+    w.open_model_file(str(bundled_autoencoder_path("vae")))
+    lp = w.latent_panel
+    k = lp.controls
+    k.dataset_box.setCurrentIndex(k.dataset_box.count() - 1)
+    k.points_box.setCurrentIndex(1)
+    k.hover_box.setChecked(False)
+    lp.grid_n.setValue(7)
+    lp.steps.setValue(13)
+    lp.n_samples.setValue(450)
+    saved = lp.session_state()
+    path = w.sessions.save(tmp_path / "latent")
+
+    w2 = new_window()
+    assert w2.sessions.open(path)
+    assert w2.state.info.name == w.state.info.name
+    assert w2.latent_panel.session_state() == saved
+    assert w2.latent_panel.grid_n.value() == 7 and not w2.latent_panel.controls.hover_box.isChecked()
+
+
+def test_latent_projection_and_axes_wait_for_the_models_projections(qtbot):
+    from cnnviz_gui.ui.latent_controls import ExploreControls
+
+    k = ExploreControls(["MNIST"], ("scatter",))
+    qtbot.addWidget(k)
+    k.restore_session({"projection": "pca", "axes": [2, 4]})
+    assert k.projection_method() == "axes"  # a 2-D model offers no PCA: kept for later
+    k.set_projections(["axes", "pca"], 6)
+    assert k.projection_method() == "pca" and k.axes() == (2, 4)
+    k.set_projections(["axes", "pca"], 6)  # applied once: a later model gets its defaults
+    assert k.axes() == (0, 1)
