@@ -154,6 +154,8 @@ class ImageFilePanel(QWidget):
 class InputPanel(QWidget):
     """The Input dock: dataset browser, drawing canvas, image file; the input convention below."""
 
+    title = "Input"
+
     def __init__(self, state: AppState, bridge: ComputeBridge, parent=None):
         super().__init__(parent)
         self.state = state
@@ -209,6 +211,20 @@ class InputPanel(QWidget):
             self.browser.select(self.browser.index)
         elif page is self.image_panel:
             self._reload_image()
+
+    # -- sessions ---------------------------------------------------------------------------------------
+    def session_state(self) -> dict:
+        return {"page": self.tabs.tabText(self.tabs.currentIndex()), "brush": self.draw.brush_spin.value()}
+
+    def restore_session(self, state: dict) -> None:
+        """The shown page (without replacing the session's input) and the brush size."""
+        pages = [self.tabs.tabText(i) for i in range(self.tabs.count())]
+        if state.get("page") in pages:
+            blocked = self.tabs.blockSignals(True)
+            self.tabs.setCurrentIndex(pages.index(state["page"]))
+            self.tabs.blockSignals(blocked)
+        if isinstance(state.get("brush"), int) and not isinstance(state["brush"], bool):
+            self.draw.brush_spin.setValue(state["brush"])
 
     # -- dataset ----------------------------------------------------------------------------------------
     def select_sample(self, index: int) -> None:

@@ -163,3 +163,20 @@ def test_latent_projection_and_axes_wait_for_the_models_projections(qtbot):
     assert k.projection_method() == "pca" and k.axes() == (2, 4)
     k.set_projections(["axes", "pca"], 6)  # applied once: a later model gets its defaults
     assert k.axes() == (0, 1)
+
+
+def test_input_page_and_brush_in_session_keep_the_sessions_input(new_window, default_model_path, tmp_path):
+    w = new_window()
+    w.open_model_file(str(default_model_path))
+    w.input_panel.select_sample(11)
+    label = w.state.input_label
+    w.input_panel.draw.brush_spin.setValue(30)
+    w.input_panel.tabs.setCurrentWidget(w.input_panel.draw)
+    path = w.sessions.save(tmp_path / "input")
+
+    w2 = new_window()
+    assert w2.sessions.open(path)
+    panel = w2.input_panel
+    assert panel.tabs.currentWidget() is panel.draw
+    assert panel.draw.brush_spin.value() == 30 and panel.draw.canvas.brush == 30
+    assert w2.state.input_label == label  # showing the empty canvas did not replace the input
