@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 from cnnviz_gui.core.activations import mosaic, normalise_per_map
 from cnnviz_gui.ui.image_widgets import LiveLabel
 
-COLORMAPS = ("viridis", "jet", "gray", "magma", "inferno", "plasma")
+COLORMAPS = ("viridis", "jet", "gray", "magma", "inferno", "plasma", "cividis")
 _LUTS: dict[str, np.ndarray] = {}
 
 
