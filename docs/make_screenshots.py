@@ -67,7 +67,13 @@ def main() -> int:
     for i in range(w.tabs.count()):
         w.tabs.setCurrentIndex(i)
         wait(app, idle, 120)
+        prepare(app, w, w.tabs.widget(i), idle)
         save(w, f"tab-{slug(w.tabs.tabText(i))}.png")
+        if w.tabs.widget(i) is getattr(w, "oip_panel", None):
+            w.oip_panel.pages.setCurrentIndex(1)  # the atlas of the run just made
+            wait(app, idle, 10)
+            save(w, "tab-oip-atlas.png")
+            w.oip_panel.pages.setCurrentIndex(0)
     if hasattr(w, "latent_panel"):  # the Latent tab is worth seeing with an autoencoder open
         latent_screenshot(app, w)
         save(w, "tab-latent.png")
@@ -99,6 +105,33 @@ def main() -> int:
     w.close()
     shutil.rmtree(home, ignore_errors=True)
     return 0
+
+
+def prepare(app: QApplication, w, view, idle) -> None:
+    """Put a tab into a state worth showing: pinned digits and class statistics; an OIP run."""
+    if view is getattr(w, "compare_view", None):
+        ds = w.input_panel.browser.dataset if hasattr(w.input_panel, "browser") else None
+        labels = list(getattr(ds, "y", [])) if ds is not None else []
+        for digit in (4, 4, 9, 9):
+            index = next((k for k, y in enumerate(labels) if y == digit and k not in prepare.used), None)
+            if index is None:
+                continue
+            prepare.used.add(index)
+            w.input_panel.select_sample(index)
+            wait(app, idle, 30)
+            view.pin_current()
+            wait(app, idle, 30)
+        view.stats_panel.compute_stats()
+        wait(app, lambda: view.stats_panel.plot.stats is not None and idle(), 180)
+    elif view is getattr(w, "oip_panel", None):
+        view.form.select_layer("Conv2D_2")
+        view.form.maps_edit.setText("0-31")
+        view.form.steps.setValue(300)
+        view.start()
+        wait(app, lambda: not view.running and view.result is not None, 300)
+
+
+prepare.used = set()
 
 
 def latent_screenshot(app: QApplication, w) -> None:
