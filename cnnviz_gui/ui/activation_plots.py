@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
+from PySide6.QtGui import QFontMetricsF
 
 from cnnviz_gui.ui.map_grid import TileLabels, colormap, lookup_table, nice_levels
 
@@ -94,7 +95,13 @@ class UnitBars(pg.PlotWidget):
 
 
 class LargeMap(pg.GraphicsLayoutWidget):
-    """One map large, with its values written on small maps and a colour bar; hover reports values."""
+    """One map large, with its values written on small maps and a colour bar; hover reports values.
+
+    The plot is aspect-locked, so its view range follows the plot's size. Its axes therefore get fixed sizes
+    (set from the map's shape, never from the ticks on screen): an axis that sized itself to its tick labels
+    would change the plot's width, hence the range, hence the labels (``-0.5`` or not), hence its width again,
+    and the layout would never settle.
+    """
 
     #: (row, col, value) under the mouse
     hovered = Signal(int, int, float)
@@ -153,6 +160,7 @@ class LargeMap(pg.GraphicsLayoutWidget):
             self.plot.setTitle(title, size="10pt")
         if m.shape != self._shape:
             self._shape = m.shape
+            self._fix_axis_sizes(m.shape)
             self.plot.autoRange(padding=0.02)
 
     _title = ""
@@ -169,6 +177,23 @@ class LargeMap(pg.GraphicsLayoutWidget):
                 self.plot.showAxis(side, on)
             self.colorbar.setVisible(on)
             self.hint.setVisible(not on)
+
+    def _fix_axis_sizes(self, shape: tuple[int, int]) -> None:
+        """Give the axes room for the widest tick label a map of this shape can show, whatever the range."""
+        left, bottom = self.plot.getAxis("left"), self.plot.getAxis("bottom")
+        metrics = QFontMetricsF(left.style["tickFont"] or self.font())
+        widest = metrics.horizontalAdvance(f"-{max(shape)}.5")
+        left.setWidth(
+            int(np.ceil(widest + left.style["tickTextOffset"][0] + max(0, left.style["tickLength"]))) + 2
+        )
+        bottom.setHeight(
+            int(
+                np.ceil(
+                    metrics.height() + bottom.style["tickTextOffset"][1] + max(0, bottom.style["tickLength"])
+                )
+            )
+            + 2
+        )
 
     def _on_mouse_moved(self, pos) -> None:
         vb = self.plot.getViewBox()
