@@ -166,6 +166,15 @@ class AutoencoderTrainResult:
     model: object | None = None
 
 
+def _encode_means(encoder, x: np.ndarray, variational: bool, batch: int = 500) -> np.ndarray:
+    """Latent points of ``x`` (``z_mean`` for a VAE) by direct batched calls, not ``model.predict``."""
+    parts = []
+    for i in range(0, len(x), batch):
+        out = encoder(x[i : i + batch], training=False)
+        parts.append(np.asarray(out[0] if variational else out))
+    return np.concatenate(parts) if parts else np.zeros((0, encoder.outputs[0].shape[-1]), np.float32)
+
+
 def train_autoencoder(
     out: str | os.PathLike | None,
     kind: str = "ae",
@@ -215,8 +224,7 @@ def train_autoencoder(
             k: float(v)
             for k, v in trainer.evaluate(test.x, batch_size=256, verbose=0, return_dict=True).items()
         }
-    z = encoder.predict(ds.x, batch_size=500, verbose=0)
-    z = np.asarray(z[0] if kind == "vae" else z)
+    z = _encode_means(encoder, ds.x, kind == "vae")
     stats = latent_statistics(z, ds.y)
     path = None
     if out is not None and not was_cancelled:
