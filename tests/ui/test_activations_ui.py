@@ -5,27 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import make_window
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from cnnviz_gui.core.compute import ComputeThread
 from cnnviz_gui.core.preprocess import digit_from_ink
-from cnnviz_gui.ui.app import configure_pyqtgraph
-from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.dataset_browser import STRIP_PAGE
-from cnnviz_gui.ui.main_window import MainWindow
-from cnnviz_gui.ui.state import AppState
 
 
 @pytest.fixture
 def window(qtbot):
-    configure_pyqtgraph()
-    w = MainWindow(AppState(), ComputeBridge(ComputeThread(synchronous=True)))
-    w.messages = []
-    w.show_message_box = lambda parent, title, text, details="": w.messages.append((title, text, details))
-    qtbot.addWidget(w)
+    w = make_window(qtbot)
     w.resize(1400, 900)
-    w.show()
     return w
 
 

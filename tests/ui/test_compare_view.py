@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import make_window
 from PySide6.QtCore import QPointF, Qt
 
 from cnnviz_gui.core.activations import class_difference, get_probe
-from cnnviz_gui.core.compute import ComputeThread
 from cnnviz_gui.core.preprocess import standardise
-from cnnviz_gui.ui.app import configure_pyqtgraph
-from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.compare_view import MAX_PINS
-from cnnviz_gui.ui.main_window import MainWindow
-from cnnviz_gui.ui.state import AppState
 
 
 @pytest.fixture
 def window(qtbot, default_model_path):
-    configure_pyqtgraph()
-    w = MainWindow(AppState(), ComputeBridge(ComputeThread(synchronous=True)))
-    w.messages = []
-    w.show_message_box = lambda parent, title, text, details="": w.messages.append((title, text, details))
-    qtbot.addWidget(w)
+    w = make_window(qtbot)
     w.resize(1400, 900)
-    w.show()
     w.open_model_file(str(default_model_path))
     w._set_default_input()
     w.tabs.setCurrentWidget(w.compare_view)

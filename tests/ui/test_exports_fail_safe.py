@@ -8,24 +8,15 @@ import os
 
 import numpy as np
 import pytest
+from conftest import make_window
 from matplotlib.figure import Figure
 
 from cnnviz_gui.core import atomic
-from cnnviz_gui.core.compute import ComputeThread
-from cnnviz_gui.ui.app import configure_pyqtgraph
-from cnnviz_gui.ui.bridge import ComputeBridge
-from cnnviz_gui.ui.main_window import MainWindow
-from cnnviz_gui.ui.state import AppState
 
 
 @pytest.fixture
 def window(qtbot, default_model_path):
-    configure_pyqtgraph()
-    w = MainWindow(AppState(), ComputeBridge(ComputeThread(synchronous=True)))
-    w.messages = []
-    w.show_message_box = lambda parent, title, text, details="": w.messages.append((title, text, details))
-    qtbot.addWidget(w)
-    w.show()
+    w = make_window(qtbot)
     w.open_model_file(str(default_model_path))
     return w
 
