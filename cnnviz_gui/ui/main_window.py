@@ -21,7 +21,6 @@ from cnnviz_gui import __version__
 from cnnviz_gui.core import figures
 from cnnviz_gui.core.compute import JobError, configure_tensorflow
 from cnnviz_gui.core.datasets import warm_bundled_mnist
-from cnnviz_gui.core.memory import release_unused
 from cnnviz_gui.core.models import MODEL_SUFFIXES, LoadedModel, ModelLoadError, open_model
 from cnnviz_gui.core.resources import default_model_path
 from cnnviz_gui.core.session import SESSION_SUFFIX
@@ -29,6 +28,7 @@ from cnnviz_gui.ui import dialogs
 from cnnviz_gui.ui.activation_view import ActivationView
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.compare_view import CompareView
+from cnnviz_gui.ui.garbage import collect_on_gui_thread, release_unused_later
 from cnnviz_gui.ui.input_panel import InputPanel
 from cnnviz_gui.ui.latent_panel import LatentPanel
 from cnnviz_gui.ui.layer_tree import LayerTree
@@ -50,6 +50,7 @@ class MainWindow(WindowDialogs, QMainWindow):
 
     def __init__(self, state: AppState, bridge: ComputeBridge, settings: QSettings | None = None):
         super().__init__()
+        collect_on_gui_thread()  # garbage holding Qt objects must never be freed on the compute thread
         self.state = state
         self.bridge = bridge
         self.settings_problem: str | None = None
@@ -305,10 +306,8 @@ class MainWindow(WindowDialogs, QMainWindow):
         self._remember(path)
         replaced = self.state.loaded is not None
         self.state.set_model(loaded)
-        if replaced:  # free the previous model now (Keras models are reference cycles)
-            self.bridge.submit(
-                lambda progress, cancelled: release_unused(), kind="release", label="Freeing memory"
-            )
+        if replaced:  # free the previous model now (Keras models are reference cycles), on this thread
+            release_unused_later()
         self.statusBar().showMessage(
             f"Opened {loaded.info.name} in {time.monotonic() - self._open_started:.1f} s", 5000
         )

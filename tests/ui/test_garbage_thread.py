@@ -1,0 +1,47 @@
+"""Garbage holding Qt objects is freed on the GUI thread, never on the compute thread (that deadlocked)."""
+
+import gc
+import threading
+import weakref
+
+from PySide6.QtCore import QObject
+
+from cnnviz_gui.core.compute import ComputeThread
+
+
+class _Cycle(QObject):
+    """A Qt object in a reference cycle: only the garbage collector can free it."""
+
+    def __init__(self):
+        super().__init__()
+        self.me = self
+
+
+def test_cycles_with_qt_objects_are_collected_on_the_gui_thread(new_window, qtbot):
+    compute = ComputeThread()
+    w = new_window(compute=compute)
+    try:
+        assert not gc.isenabled()  # automatic collection (on any thread) is off while a window exists
+        freed_on = []
+        for _ in range(20):
+            obj = _Cycle()
+            weakref.finalize(obj, lambda: freed_on.append(threading.current_thread().name))
+            del obj
+
+        def allocate(progress, cancelled):  # enough cycles to cross every generation threshold many times
+            junk = []
+            for i in range(200_000):
+                a = []
+                a.append(a)
+                if i % 1000 == 0:
+                    junk.append(a)
+            return len(junk)
+
+        done = []
+        w.bridge.submit(allocate, kind="test", on_result=done.append)
+        qtbot.waitUntil(lambda: bool(done), timeout=30_000)
+        qtbot.waitUntil(lambda: len(freed_on) == 20, timeout=10_000)  # the GUI timer collects them
+        assert set(freed_on) == {threading.main_thread().name}
+    finally:
+        w.close()
+    assert not compute.alive
