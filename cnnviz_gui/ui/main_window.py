@@ -28,7 +28,7 @@ from cnnviz_gui.ui import dialogs
 from cnnviz_gui.ui.activation_view import ActivationView
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.compare_view import CompareView
-from cnnviz_gui.ui.garbage import collect_on_gui_thread, release_unused_later
+from cnnviz_gui.ui.garbage import collect_on_gui_thread, release_unused_when_idle
 from cnnviz_gui.ui.input_panel import InputPanel
 from cnnviz_gui.ui.latent_panel import LatentPanel
 from cnnviz_gui.ui.layer_tree import LayerTree
@@ -307,7 +307,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         replaced = self.state.loaded is not None
         self.state.set_model(loaded)
         if replaced:  # free the previous model now (Keras models are reference cycles), on this thread
-            release_unused_later()
+            release_unused_when_idle(lambda: self.bridge.compute.busy)
         self.statusBar().showMessage(
             f"Opened {loaded.info.name} in {time.monotonic() - self._open_started:.1f} s", 5000
         )
