@@ -276,8 +276,7 @@ class OipPanel(QWidget):
             return
         self.frames_drawn += 1
         key = (frame.map_index, len(frame.snapshot_steps))
-        title = f"map {frame.map_index} · input {self.request.convention}"
-        self.live.show_image(frame.image, title if key[0] != self._drawn_key[0] else "")
+        self.live.show_image(frame.image, f"map {frame.map_index}" if key[0] != self._drawn_key[0] else "")
         now = time.monotonic()
         if key != self._drawn_key or now - self._curve_drawn >= SLOW_INTERVAL:  # curve and text change slowly
             marks = list(frame.snapshot_steps) if key != self._drawn_key else None
@@ -287,7 +286,8 @@ class OipPanel(QWidget):
             self.live.status.setText(
                 f"{text} · map {frame.map_index} · loss {_last_finite(frame.curve):.4g} · relative change "
                 f"{frame.rel_change:.2e} · {speed:.0f} steps/s · "
-                f"{int((frame.losses > 0).sum())}/{len(frame.losses)} maps react so far"
+                f"{int((frame.losses > 0).sum())}/{len(frame.losses)} maps react so far · "
+                f"input {self.request.convention}"
             )
         if key != self._drawn_key:
             self.live.show_strip(frame.initial, frame.snapshots, frame.snapshot_steps)
@@ -343,8 +343,7 @@ class OipPanel(QWidget):
             return
         self.focus = i
         steps = [int(s) for s in r.snapshot_steps]
-        title = f"map {int(r.maps[i])}: final image · input {r.convention}"
-        self.live.show_image(r.images[i, :, :, 0], title)
+        self.live.show_image(r.images[i, :, :, 0], f"map {int(r.maps[i])}: final image")
         self.live.show_curve(r.curves[i], steps)
         used = int(r.steps_used[i])
         labels = [f"step {st}" if st < used else f"stopped at {used}" for st in steps]
@@ -362,6 +361,7 @@ class OipPanel(QWidget):
         self.live.status.setText(
             f"Map {int(r.maps[i])}: final loss {r.losses[i]:.4g}, {state}{data}."
             + (f" Stopped by you at step {used}." if r.stopped else "")
+            + f" Input {r.convention}."
         )
         if switch:
             self.pages.setCurrentWidget(self.live)

@@ -169,6 +169,6 @@ def test_the_run_uses_and_shows_the_input_convention(sync_window, tmp_path):
     assert panel.request.convention == "0..1" and r.convention == "0..1"
     assert not np.allclose(r.curves[:, 0], plain.curves[:, 0])  # the model saw other values
     assert "input 0..1" in panel.atlas_summary.text()
-    assert "input 0..1" in panel.live.image_plot.titleLabel.text
+    assert "Input 0..1." in panel.live.status.text()
     with np.load(w.export_active_view(str(tmp_path / "oip.npz"))) as data:
         assert str(data["convention"]) == "0..1"
