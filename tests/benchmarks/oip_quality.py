@@ -36,6 +36,7 @@ def report(preset_name: str, res, seconds: float, out=sys.stdout) -> dict:
         "data_active": int(active.sum()),
         "reacting_not_data_active": int((reacts & ~active).sum()),
         "converged": int((res.converged & reacts).sum()),
+        "met_by_end": int((reacts & (res.converged_step >= 0)).sum()),
         "rel_below_1e-4": int((rel < 1e-4).sum()),
         "rel_below_5e-4": int((rel < 5e-4).sum()),
     }
@@ -52,6 +53,11 @@ def report(preset_name: str, res, seconds: float, out=sys.stdout) -> dict:
     print(
         f"   converged (|rel. change| < {thr:g} in {k} successive steps at the end): "
         f"{figures['converged']}/{figures['reacting']} reacting",
+        file=out,
+    )
+    print(
+        f"   criterion met at some step by the end (an early stop would end there): "
+        f"{figures['met_by_end']}/{figures['reacting']} reacting",
         file=out,
     )
     print(
