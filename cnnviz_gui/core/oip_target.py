@@ -27,8 +27,8 @@ def input_affine(convention: str) -> tuple[float, float]:
     """``(scale, offset)`` that turn a standardised OIP image ``x`` into the model input ``scale * x + offset``.
 
     "standardised": the identity (1, 0). "0..1": the image gets the mean and standard deviation a bundled
-    MNIST digit in 0..1 has on average (scale 0.3018, offset 0.1311: a standardised digit maps back to its
-    0..1 pixels, background 0). "0..255": 255 times that (scale 76.96, offset 33.43).
+    MNIST digit in 0..1 has on average (scale 0.3018, offset 0.1311: an average digit, standardised, maps
+    back to its 0..1 pixels, background 0). "0..255": 255 times that (scale 76.96, offset 33.43).
     """
     from cnnviz_gui.core.preprocess import CONVENTIONS
 
