@@ -23,6 +23,12 @@ def add_parser(sub) -> None:
         default="Seed (articles)",
         help="Seed (articles) [default], Precursor, Strategy 1 or Smooth",
     )
+    p.add_argument(
+        "--convention",
+        default=None,
+        help="input range the model expects: standardised, 0..1 or 0..255 (guessed from the model); the "
+        "search optimises a standardised image and maps it to this range",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed of the initial images")
     p.add_argument("--out", default=None, help="figure file: .png, .svg or .pdf (or .gif for one map)")
     p.add_argument("--npz", default=None, help="save images, losses, reacts, converged (and more) here")
@@ -51,6 +57,7 @@ def run(args) -> int:
     from cnnviz_gui.core.figures import ExportError, save, save_arrays
     from cnnviz_gui.core.models import ModelLoadError, open_model
     from cnnviz_gui.core.oip_figures import atlas_figure, result_gif, run_figure
+    from cnnviz_gui.core.preprocess import CONVENTIONS, guess_convention
 
     if args.out is None and args.npz is None:
         return _fail("give --out FIG and/or --npz FILE, otherwise nothing would be saved")
@@ -58,6 +65,8 @@ def run(args) -> int:
         return _fail(f"--out must end in .png, .svg, .pdf or .gif (got '{args.out}')")
     if args.npz and not args.npz.lower().endswith(".npz"):
         return _fail(f"--npz must end in .npz (got '{args.npz}')")
+    if args.convention is not None and args.convention not in CONVENTIONS:
+        return _fail(f"unknown --convention '{args.convention}'; use one of {', '.join(CONVENTIONS)}")
     name = _preset_name(args.preset, oip.PRESETS)
     if name is None:
         return _fail(f"unknown --preset '{args.preset}'; use one of: {', '.join(oip.PRESETS)}")
@@ -76,8 +85,9 @@ def run(args) -> int:
         loaded = open_model(args.model)
     except ModelLoadError as err:
         return _fail(err.message)
+    convention = args.convention or guess_convention(loaded.model, str(args.model)).convention
     try:
-        target = oip.OipTarget(loaded, args.layer)
+        target = oip.OipTarget(loaded, args.layer, convention)
         maps = oip.parse_maps(args.maps, target.info.n_units)
     except oip.OipTargetError as err:
         return _fail(err.message)
@@ -86,13 +96,18 @@ def run(args) -> int:
     if args.out and args.out.lower().endswith(".gif") and len(maps) != 1:
         return _fail("a .gif shows one map's evolution: choose one map with --maps")
     bar = TextProgress(f"oip {target.key} ({len(maps)} maps)")
-    request = oip.OipRequest(target.key, maps, settings, with_data_active=args.data_active, progress_hz=10)
+    request = oip.OipRequest(
+        target.key, maps, settings, with_data_active=args.data_active, progress_hz=10, convention=convention
+    )
     result = oip.run_oip(loaded, request, progress=lambda f, text, frame=None: bar(f, text))
     bar.done()
     n, react = len(maps), int(result.reacts.sum())
+    shown = ""
+    if convention != "standardised":
+        shown = f"; input {convention}" + (" (guessed)" if args.convention is None else "")
     print(
         f"{react}/{n} maps react, {int((result.converged & result.reacts).sum())} converged; "
-        f"{result.seconds:.1f} s on {result.device}"
+        f"{result.seconds:.1f} s on {result.device}{shown}"
     )
     if result.data_active is not None:
         print(f"{int(result.data_active.sum())}/{n} maps are activated by some image of the bundled sample")

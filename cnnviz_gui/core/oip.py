@@ -7,6 +7,8 @@ whose loss and gradient stay exactly 0 for more than 10 steps "does not react". 
 layer run as one batch through one compiled step; the step loop stays in Python so that progress and Stop work
 after every step. ``run_oip`` is a compute-thread job body: ``run_oip(loaded, request, progress, cancelled)``.
 Settings, presets and result types live in :mod:`cnnviz_gui.core.oip_types` and are re-exported here.
+The image optimised is always standardised; the model sees it in ``request.convention`` (see
+:func:`cnnviz_gui.core.oip_target.input_affine`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from cnnviz_gui.core import oip_init
-from cnnviz_gui.core.oip_target import OipTarget, OipTargetError, data_active
+from cnnviz_gui.core.oip_target import OipTarget, OipTargetError, data_active, input_affine
 from cnnviz_gui.core.oip_types import (
     PRESETS,
     OipFrame,
@@ -37,6 +39,7 @@ __all__ = [
     "OipSettings",
     "OipTarget",
     "OipTargetError",
+    "input_affine",
     "log_spaced_steps",
     "parse_maps",
     "preset",
@@ -287,7 +290,7 @@ def run_oip(loaded, request: OipRequest, progress: Callable | None = None, cance
     if not request.maps:
         raise ValueError("no maps selected")
     t0 = time.monotonic()
-    target = OipTarget(loaded, request.layer)
+    target = OipTarget(loaded, request.layer, request.convention)
     n = target.info.n_units
     bad = [m for m in request.maps if not 0 <= int(m) < n]
     if bad:
@@ -309,7 +312,9 @@ def run_oip(loaded, request: OipRequest, progress: Callable | None = None, cance
             rel[b] = abs(c[-1] - c[-2]) / (abs(c[-1]) + 1e-7)
     actives = None
     if request.with_data_active and not run.stopped:
-        actives = data_active(loaded, target.key, request.maps, cancelled=cancelled)
+        actives = data_active(
+            loaded, target.key, request.maps, cancelled=cancelled, convention=request.convention
+        )
     return OipResult(
         layer=target.key,
         kind=target.info.kind,
@@ -330,4 +335,5 @@ def run_oip(loaded, request: OipRequest, progress: Callable | None = None, cance
         device=_device(),
         seconds=time.monotonic() - t0,
         stopped=run.stopped,
+        convention=request.convention,
     )

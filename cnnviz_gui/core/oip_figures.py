@@ -31,6 +31,12 @@ def atlas_order(result, by: str = "loss") -> np.ndarray:
     return np.arange(len(result.maps))
 
 
+def _input_note(result) -> str:
+    """ ", input 0..1" when the model saw the images in another range than standardised."""
+    convention = getattr(result, "convention", "standardised")
+    return "" if convention == "standardised" else f", input {convention}"
+
+
 def _status(result, i: int) -> str:
     parts = []
     if not result.reacts[i]:
@@ -77,7 +83,9 @@ def run_figure(result, i: int, cmap: str = "viridis", contrast: bool = False):
     ax.grid(alpha=0.3)
     m = int(result.maps[i])
     fig.suptitle(
-        f"OIP of {result.layer} map {m}: final loss {result.losses[i]:.4g}, {_status(result, i)}", fontsize=10
+        f"OIP of {result.layer} map {m}: final loss {result.losses[i]:.4g}, {_status(result, i)}"
+        f"{_input_note(result)}",
+        fontsize=10,
     )
     return fig
 
@@ -116,7 +124,8 @@ def atlas_figure(
     note = "" if result.data_active is None else "; * = no image of the bundled sample activates the map"
     order_text = "sorted by final loss" if by == "loss" else "by map index"
     fig.suptitle(
-        f"OIP atlas of {result.layer}: {reacting}/{n} maps react ({order_text}; title: map: final loss{note})",
+        f"OIP atlas of {result.layer}{_input_note(result)}: {reacting}/{n} maps react "
+        f"({order_text}; title: map: final loss{note})",
         fontsize=9,
     )
     return fig
@@ -159,8 +168,8 @@ def save_gif(
     return _atomic_write(path, writer)
 
 
-def result_gif(result, i: int, path: str | os.PathLike) -> Path:
+def result_gif(result, i: int, path: str | os.PathLike, cmap: str = "viridis") -> Path:
     """The GIF of one map's evolution from its snapshots (initial image first)."""
     frames = np.concatenate([result.initial[i, None, ..., 0], result.snapshots[i, ..., 0]])
     labels = ["initial"] + [f"step {int(s)}" for s in result.snapshot_steps]
-    return save_gif(frames, path, labels)
+    return save_gif(frames, path, labels, cmap=cmap)

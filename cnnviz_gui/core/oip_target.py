@@ -6,7 +6,9 @@ that (a) a ReLU can be swapped for a *redirected* ReLU (as in Lucid: where a ReL
 whole example, the gradient components that would raise its pre-activation pass), and (b) a softmax output
 layer is optimised on its pre-softmax logits. The re-trace is checked against the model's own output on a
 random batch; when it differs or the graph is not a chain, the cached read-out probe is used (no redirection).
-Call on the compute thread.
+The optimised image is always per-image standardised (mean 0, std 1); :func:`input_affine` maps it to the
+value range the model expects (its input convention) inside :meth:`OipTarget.values`, so the gradient flows
+through that affine map. Call on the compute thread.
 """
 
 from __future__ import annotations
@@ -14,6 +16,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+#: Per-image mean and standard deviation of the bundled MNIST digits in 0..1, averaged over its 10,000
+#: images (0.1311 and 0.3018; :func:`cnnviz_gui.core.datasets.load_bundled_mnist`).
+DIGIT_MEAN_01 = 0.1311
+DIGIT_STD_01 = 0.3018
+
+
+def input_affine(convention: str) -> tuple[float, float]:
+    """``(scale, offset)`` that turn a standardised OIP image ``x`` into the model input ``scale * x + offset``.
+
+    "standardised": the identity (1, 0). "0..1": the image gets the mean and standard deviation a bundled
+    MNIST digit in 0..1 has on average (scale 0.3018, offset 0.1311: an average digit, standardised, maps
+    back to its 0..1 pixels, background 0). "0..255": 255 times that (scale 76.96, offset 33.43).
+    """
+    from cnnviz_gui.core.preprocess import CONVENTIONS
+
+    if convention == "standardised":
+        return 1.0, 0.0
+    if convention == "0..1":
+        return DIGIT_STD_01, DIGIT_MEAN_01
+    if convention == "0..255":
+        return 255.0 * DIGIT_STD_01, 255.0 * DIGIT_MEAN_01
+    raise ValueError(
+        f"unknown input convention {convention!r}: the OIP search knows {', '.join(CONVENTIONS)}"
+    )
 
 
 class OipTargetError(Exception):
@@ -59,10 +86,17 @@ class TargetInfo:
 
 class OipTarget:
     """``values(x, redirect)`` -> (B, n_units): the mean of each map over its positions (conv layers) or
-    each unit's value (dense layers; pre-softmax logits for a softmax layer)."""
+    each unit's value (dense layers; pre-softmax logits for a softmax layer).
 
-    def __init__(self, loaded, layer_name: str):
+    ``x`` is the standardised image; the model receives ``scale * x + offset`` of ``convention`` (see
+    :func:`input_affine`; ``ValueError`` for an unknown convention).
+    """
+
+    def __init__(self, loaded, layer_name: str, convention: str = "standardised"):
         from cnnviz_gui.core.activations import ProbeError, get_probe
+
+        self.convention = convention
+        self.scale, self.offset = input_affine(convention)
 
         try:
             probe = get_probe(loaded)
@@ -149,10 +183,18 @@ class OipTarget:
         return h
 
     # -- the target values ---------------------------------------------------------------------------------
+    def model_input(self, x):
+        """What the model receives for the standardised images ``x``: ``scale * x + offset``."""
+        if self.scale == 1.0 and self.offset == 0.0:
+            return x
+        return x * self.scale + self.offset
+
     def values(self, x, redirect: bool = False):
-        """Per-example target values (B, n_units) for a batch ``x`` (inside a ``tf.function``)."""
+        """Per-example target values (B, n_units) for a batch ``x`` of standardised images (inside a
+        ``tf.function``); the model sees them in its convention."""
         import tensorflow as tf
 
+        x = self.model_input(x)
         if self._chain is not None:
             out = self._apply_chain(self._chain, x, redirect, logits=self.info.kind == "logit")
         else:
@@ -162,12 +204,21 @@ class OipTarget:
         return out
 
 
-def data_active(loaded, layer: str, maps, dataset=None, batch_size: int = 500, cancelled=None):
+def data_active(
+    loaded,
+    layer: str,
+    maps,
+    dataset=None,
+    batch_size: int = 500,
+    cancelled=None,
+    convention: str = "standardised",
+):
     """Per map: does any image of ``dataset`` (default: the bundled MNIST sample) activate it (> 0)?
 
-    The images are per-image standardised, as the OIP images are. Returns a bool array, or None when
-    ``cancelled()`` turned true.
+    The images are fed in the model's input ``convention`` (as the OIP search feeds its images). Returns a
+    bool array, or None when ``cancelled()`` turned true.
     """
+    input_affine(convention)  # validates the convention
     from cnnviz_gui.core.activations import get_probe
     from cnnviz_gui.core.datasets import load_bundled_mnist
     from cnnviz_gui.core.preprocess import fit_input, to_model_range
@@ -180,7 +231,7 @@ def data_active(loaded, layer: str, maps, dataset=None, batch_size: int = 500, c
     for start in range(0, len(ds.x), batch_size):
         if cancelled is not None and cancelled():
             return None
-        x = to_model_range(fit_input(ds.x[start : start + batch_size], probe.input_shape), "standardised")
+        x = to_model_range(fit_input(ds.x[start : start + batch_size], probe.input_shape), convention)
         _, peak = fn(x)
         active |= (np.asarray(peak)[:, maps] > 0).any(axis=0)
         if active.all():

@@ -120,6 +120,9 @@ class OipRequest:
     #: which selected map (position in ``maps``) the live frames show, -1: the highest loss so far;
     #: may be changed while the search runs
     focus: int = -1
+    #: the value range the model expects; the optimised image stays standardised and is mapped to this
+    #: range on its way into the model ("standardised", "0..1" or "0..255")
+    convention: str = "standardised"
 
 
 @dataclass
@@ -160,6 +163,7 @@ class OipResult:
     device: str
     seconds: float
     stopped: bool = False
+    convention: str = "standardised"  # the input convention the model saw the images in
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         arrays = {
@@ -175,6 +179,7 @@ class OipResult:
             "steps_used": self.steps_used,
             "converged_step": self.converged_step,
             "layer": np.array(self.layer),
+            "convention": np.array(self.convention),
         }
         if self.data_active is not None:
             arrays["data_active"] = self.data_active

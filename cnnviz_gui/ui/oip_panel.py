@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from cnnviz_gui.core import oip
 from cnnviz_gui.core.figures import ExportError
 from cnnviz_gui.ui.oip_form import OipForm, format_maps
-from cnnviz_gui.ui.oip_widgets import AtlasView, LiveView
+from cnnviz_gui.ui.oip_widgets import AtlasView, ColourChoice, LiveView, result_summary
 
 MAX_GIF_FRAMES = 240
 SLOW_INTERVAL = 0.2  # seconds between redraws of the live loss curve and status text (costly repaints)
@@ -128,6 +128,8 @@ class OipPanel(QWidget):
         self.pages = QTabWidget()
         self.pages.addTab(self.live, "Live run")
         self.pages.addTab(atlas_page, "Atlas")
+        self.colours = ColourChoice()  # live image, snapshots and atlas tiles; the preference until chosen
+        self.pages.setCornerWidget(self.colours)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(scroll)
         split.addWidget(self.pages)
@@ -145,17 +147,27 @@ class OipPanel(QWidget):
         self.show_initial.toggled.connect(lambda _: self._show_atlas())
         self.atlas.tile_clicked.connect(self.show_run)
         self.watch_box.currentIndexChanged.connect(self._on_watch)
+        self.colours.changed.connect(self._on_colours)
 
     def settings(self) -> oip.OipSettings:
         """The form's settings (raises ValueError with a readable message)."""
         return self.form.settings()
 
     def session_state(self) -> dict:
-        return self.form.session_state()
+        return {**self.form.session_state(), **self.colours.session_state()}
 
     def restore_session(self, state: dict) -> None:
+        self.colours.restore_session(state)
         if not self.running:
             self.form.restore_session(state)
+
+    def apply_preferences(self, prefs) -> None:
+        """The default colour map, unless the person chose one in this panel."""
+        self.colours.apply_preference(prefs.colormap)
+
+    def _on_colours(self, name: str) -> None:
+        self.live.set_colormap(name)
+        self.atlas.set_colormap(name)
 
     # -- model and selection -----------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:
@@ -195,9 +207,8 @@ class OipPanel(QWidget):
         self.stop()
         self._stop = threading.Event()
         stop = self._stop
-        self.request = oip.OipRequest(
-            layer, maps, settings, with_data_active=self.form.data_check.isChecked(), focus=-1
-        )
+        conv, data = self.state.convention, self.form.data_check.isChecked()
+        self.request = oip.OipRequest(layer, maps, settings, data, focus=-1, convention=conv)
         request = self.request
         self.focus = 0
         self.watch_box.blockSignals(True)
@@ -212,7 +223,9 @@ class OipPanel(QWidget):
         self._drawn_key = (None, -1)
         self._curve_drawn = 0.0
         self._started = time.monotonic()
-        self.live.clear(f"Starting: {len(maps)} maps of {layer} × {settings.restarts} restarts…")
+        self.live.clear(
+            f"Starting: {len(maps)} maps of {layer} × {settings.restarts} restarts, input {conv}…"
+        )
         self.start_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.pages.setCurrentWidget(self.live)
@@ -273,7 +286,8 @@ class OipPanel(QWidget):
             self.live.status.setText(
                 f"{text} · map {frame.map_index} · loss {_last_finite(frame.curve):.4g} · relative change "
                 f"{frame.rel_change:.2e} · {speed:.0f} steps/s · "
-                f"{int((frame.losses > 0).sum())}/{len(frame.losses)} maps react so far"
+                f"{int((frame.losses > 0).sum())}/{len(frame.losses)} maps react so far · "
+                f"input {self.request.convention}"
             )
         if key != self._drawn_key:
             self.live.show_strip(frame.initial, frame.snapshots, frame.snapshot_steps)
@@ -307,19 +321,7 @@ class OipPanel(QWidget):
 
     # -- results ------------------------------------------------------------------------------------------------
     def summary(self) -> str:
-        r = self.result
-        if r is None:
-            return ""
-        n = len(r.maps)
-        text = (
-            f"{r.layer}: {int(r.reacts.sum())}/{n} maps react, "
-            f"{int((r.converged & r.reacts).sum())} converged; {r.seconds:.1f} s on {r.device}"
-        )
-        if r.data_active is not None:
-            text += f"; {int(r.data_active.sum())}/{n} are activated by some image of the bundled sample (*: none)"
-        if r.stopped:
-            text += f" — stopped at step {int(r.steps_used.max())}"
-        return text
+        return result_summary(self.result) if self.result is not None else ""
 
     def _show_atlas(self) -> None:
         if self.result is None:
@@ -359,6 +361,7 @@ class OipPanel(QWidget):
         self.live.status.setText(
             f"Map {int(r.maps[i])}: final loss {r.losses[i]:.4g}, {state}{data}."
             + (f" Stopped by you at step {used}." if r.stopped else "")
+            + f" Input {r.convention}."
         )
         if switch:
             self.pages.setCurrentWidget(self.live)
@@ -373,8 +376,8 @@ class OipPanel(QWidget):
         contrast = self.contrast.isChecked()
         if self.pages.currentIndex() == 1 and len(r.maps) > 1:
             by = "loss" if self.sort_box.currentIndex() == 0 else "index"
-            return atlas_figure(r, by=by, contrast=contrast)
-        return run_figure(r, self.focus, contrast=contrast)
+            return atlas_figure(r, by=by, contrast=contrast, cmap=self.colours.name)
+        return run_figure(r, self.focus, contrast=contrast, cmap=self.colours.name)
 
     def export_arrays(self) -> dict | None:
         if self.result is None:
@@ -395,8 +398,8 @@ class OipPanel(QWidget):
         if len(live) >= 10:
             frames = np.stack([img for _, img in live] + [r.images[self.focus, :, :, 0]])
             labels = [f"step {step}" for step, _ in live] + ["final"]
-            return save_gif(frames, path, labels)
-        return result_gif(r, self.focus, path)
+            return save_gif(frames, path, labels, cmap=self.colours.name)
+        return result_gif(r, self.focus, path, cmap=self.colours.name)
 
     def _gif_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save OIP animation", "oip.gif", "GIF animation (*.gif)")

@@ -1,15 +1,16 @@
-"""Widgets of the OIP panel: the live view (image, snapshot strip, loss curve) and the atlas grid."""
+"""Widgets of the OIP panel: the live view (image, snapshot strip, loss curve), the atlas grid and the colour
+map choice (the preference until the person picks one)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from cnnviz_gui.core.activations import mosaic
 from cnnviz_gui.core.oip_figures import contrast_stretch
-from cnnviz_gui.ui.map_grid import MapGrid, TileLabels, lookup_table
+from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid, TileLabels, lookup_table
 
 
 def _image_plot(glw: pg.GraphicsLayoutWidget, title: str = ""):
@@ -30,6 +31,23 @@ def _image_plot(glw: pg.GraphicsLayoutWidget, title: str = ""):
 def _levels(a: np.ndarray) -> tuple[float, float]:
     lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
     return (lo, hi if hi > lo else lo + 1e-6)
+
+
+def result_summary(r) -> str:
+    """One line about a finished (or stopped) run: reactions, convergence, time, input convention."""
+    n = len(r.maps)
+    text = (
+        f"{r.layer}: {int(r.reacts.sum())}/{n} maps react, "
+        f"{int((r.converged & r.reacts).sum())} converged; {r.seconds:.1f} s on {r.device}; "
+        f"input {r.convention}"
+    )
+    if r.data_active is not None:
+        text += (
+            f"; {int(r.data_active.sum())}/{n} are activated by some image of the bundled sample (*: none)"
+        )
+    if r.stopped:
+        text += f" — stopped at step {int(r.steps_used.max())}"
+    return text
 
 
 class LiveView(QWidget):
@@ -81,6 +99,11 @@ class LiveView(QWidget):
         self._strip_shape: tuple = ()
         self._yrange: tuple | None = None
         self.contrast = False
+
+    def set_colormap(self, name: str) -> None:
+        """Colour map of the current image and the snapshot strip."""
+        self.image.setLookupTable(lookup_table(name))
+        self.strip.setLookupTable(lookup_table(name))
 
     def show_image(self, image: np.ndarray, title: str = "") -> None:
         img = np.ascontiguousarray(image, dtype=np.float32)
@@ -200,3 +223,43 @@ class AtlasView(MapGrid):
             state += ", data-active" if r.data_active[i] else ", never active on the sample"
         conv = "converged" if r.converged[i] else "not converged"
         self.readout.setText(f"map {int(r.maps[i])}: final loss {r.losses[i]:.4g}, {state}, {conv}")
+
+
+class ColourChoice(QWidget):
+    """ "Colours [viridis]": the default colour map preference applies until the person picks one here."""
+
+    #: the colour map to draw with changed (its name)
+    changed = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.box = QComboBox()
+        self.box.addItems(COLORMAPS)
+        self.box.setToolTip("Colour map of the OIP images, snapshots and atlas tiles")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(4, 0, 4, 0)
+        lay.addWidget(QLabel("Colours"))
+        lay.addWidget(self.box)
+        self.chosen = False  # the person picked one: the preference no longer applies
+        self.box.activated.connect(self._on_activated)
+        self.box.currentTextChanged.connect(self.changed.emit)
+
+    @property
+    def name(self) -> str:
+        return self.box.currentText()
+
+    def _on_activated(self, *_) -> None:
+        self.chosen = True
+
+    def apply_preference(self, name: str) -> None:
+        if not self.chosen and self.box.findText(name) >= 0:
+            self.box.setCurrentText(name)
+
+    def session_state(self) -> dict:
+        return {"colormap": self.name, "colormap_chosen": self.chosen}
+
+    def restore_session(self, state: dict) -> None:
+        """The colour map when it was chosen in the panel (else the preference stays)."""
+        if state.get("colormap_chosen") is True and self.box.findText(str(state.get("colormap"))) >= 0:
+            self.box.setCurrentText(state["colormap"])
+            self.chosen = True

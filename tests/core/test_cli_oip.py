@@ -71,3 +71,27 @@ def test_figures_of_a_result(default_loaded, tmp_path):
     assert titles[0].startswith(f"{int(res.maps[np.argmax(res.losses)])}: ")  # highest loss first
     save(atlas, tmp_path / "atlas.svg")
     assert (tmp_path / "atlas.svg").stat().st_size > 1000
+
+
+def test_oip_cli_convention_flag_and_guess(tmp_path, capsys):
+    import keras
+
+    npz = tmp_path / "oip.npz"
+    base = ["oip", MODEL, "--layer", "Conv2D_1", "--maps", "0-1", "--steps", "5", "--npz", str(npz)]
+    assert cli.main([*base, "--convention", "0..1"]) == 0, capsys.readouterr().err
+    assert "input 0..1" in capsys.readouterr().out
+    with np.load(npz) as data:
+        assert str(data["convention"]) == "0..1" and data["images"].shape == (2, 28, 28, 1)
+    npz.unlink()
+    assert cli.main([*base, "--convention", "bytes"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown --convention 'bytes'" in err and len(err.splitlines()) == 1 and not npz.exists()
+    # a model that rescales its input itself: 0..255 is guessed, said and stored
+    x = keras.Input((12, 12, 1))
+    out = keras.layers.Conv2D(2, 3, activation="relu", name="c")(keras.layers.Rescaling(1 / 255)(x))
+    path = tmp_path / "bytes.keras"
+    keras.Model(x, out).save(path)
+    assert cli.main(["oip", str(path), "--layer", "c", "--steps", "3", "--npz", str(npz)]) == 0
+    assert "input 0..255 (guessed)" in capsys.readouterr().out
+    with np.load(npz) as data:
+        assert str(data["convention"]) == "0..255"

@@ -152,3 +152,23 @@ def test_a_class_output_can_be_the_target(sync_window):
     panel.form.data_check.setChecked(False)
     panel.start()
     assert panel.result.kind == "logit" and panel.result.curves[0, -1] > panel.result.curves[0, 0]
+
+
+def test_the_run_uses_and_shows_the_input_convention(sync_window, tmp_path):
+    w, panel = sync_window
+    panel.form.select_layer("Conv2D_1")
+    panel.form.maps_edit.setText("0-2")
+    panel.form.steps.setValue(5)
+    panel.form.data_check.setChecked(False)
+    panel.start()
+    plain = panel.result
+    assert plain.convention == "standardised" and "input standardised" in panel.atlas_summary.text()
+    w.state.set_convention("0..1")  # as the Input pane's convention box does
+    panel.start()
+    r = panel.result
+    assert panel.request.convention == "0..1" and r.convention == "0..1"
+    assert not np.allclose(r.curves[:, 0], plain.curves[:, 0])  # the model saw other values
+    assert "input 0..1" in panel.atlas_summary.text()
+    assert "Input 0..1." in panel.live.status.text()
+    with np.load(w.export_active_view(str(tmp_path / "oip.npz"))) as data:
+        assert str(data["convention"]) == "0..1"

@@ -180,3 +180,46 @@ def test_input_page_and_brush_in_session_keep_the_sessions_input(new_window, def
     assert panel.tabs.currentWidget() is panel.draw
     assert panel.draw.brush_spin.value() == 30 and panel.draw.canvas.brush == 30
     assert w2.state.input_label == label  # showing the empty canvas did not replace the input
+
+
+def test_oip_colours_follow_the_preference_until_chosen_and_join_the_session(
+    new_window, default_model_path, tmp_path
+):
+    from cnnviz_gui.ui.map_grid import lookup_table
+
+    w = new_window()
+    w.open_model_file(str(default_model_path))
+    panel = _oip(w)
+    panel.form.select_layer("Conv2D_1")
+    panel.form.maps_edit.setText("0-3")
+    panel.form.steps.setValue(5)
+    panel.form.data_check.setChecked(False)
+    panel.start()
+    tables = (panel.live.image, panel.live.strip, panel.atlas.image)
+    assert all(np.array_equal(item.lut, lookup_table("viridis")) for item in tables)
+    w.set_preferences(Preferences(colormap="magma"))
+    assert panel.colours.name == "magma"
+    assert all(np.array_equal(item.lut, lookup_table("magma")) for item in tables)
+    atlas = panel.atlas.grab().toImage()  # the tiles are drawn in magma's colours
+    px = {
+        atlas.pixelColor(x, y).getRgb()[:3]
+        for x in range(0, atlas.width(), 3)
+        for y in range(0, atlas.height(), 3)
+    }
+    magma = {tuple(int(v) for v in c[:3]) for c in lookup_table("magma")}
+    viridis = {tuple(int(v) for v in c[:3]) for c in lookup_table("viridis")}
+    assert len(px & magma) > 20 and len(px & (viridis - magma)) < 3
+
+    panel.colours.box.setCurrentText("gray")
+    panel.colours.box.activated.emit(panel.colours.box.currentIndex())  # as a person's pick does
+    w.set_preferences(Preferences(colormap="plasma"))
+    assert panel.colours.name == "gray" and np.array_equal(panel.atlas.image.lut, lookup_table("gray"))
+    path = w.sessions.save(tmp_path / "oip_colours")
+
+    w2 = new_window()
+    assert _oip(w2).colours.name == "plasma"  # a new window starts with the stored preference
+    assert w2.sessions.open(path)
+    p2 = _oip(w2)
+    assert p2.colours.name == "gray" and np.array_equal(p2.live.image.lut, lookup_table("gray"))
+    w2.set_preferences(Preferences(colormap="inferno"))
+    assert p2.colours.name == "gray"
