@@ -143,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         with native_stderr_silenced():
             return args.func(args)
     args, _qt_args = _gui_parser().parse_known_args(argv)
+    from cnnviz_gui.display_check import missing_x11_libraries, missing_x11_message
+
+    missing = missing_x11_libraries()
+    if missing:
+        print(missing_x11_message(missing), file=sys.stderr)
+        return 2
     from cnnviz_gui.ui.app import run_app
 
     return run_app(args.model)
