@@ -83,7 +83,7 @@ class GenerationTab(QWidget):
         self.summary.setStyleSheet("color: #555")
         self.view = GenerationView()
         row = _controls_row([QLabel("samples per method"), self.n_samples, self.button])
-        row.insertWidget(row.count() - 1, self.summary, 1)
         lay = QVBoxLayout(self)
         lay.addLayout(row)
+        lay.addWidget(self.summary)  # full width: two lines, so the samples and histograms keep their height
         lay.addWidget(self.view, 1)

@@ -249,7 +249,7 @@ class GenerationView(pg.GraphicsLayoutWidget):
         top = max(int(result.histogram(s.method).max()) for s in result.sets) if result.sets else 1
         for col, s in enumerate(result.sets):
             self.addLabel(
-                f"<b>{s.title}</b><br><b>{s.fraction_off_data() * 100:.0f}% off data</b> · mean conf. "
+                f"<b>{s.title}</b><br><b>{s.fraction_off_data() * 100:.0f}% off data</b><br>mean conf. "
                 f"{s.confidence.mean():.2f} ({s.fraction_confident() * 100:.0f}% ≥ 0.9)",
                 row=0, col=2 * col, colspan=2, color="k", size="9pt",
             )  # fmt: skip

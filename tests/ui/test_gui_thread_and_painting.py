@@ -1,4 +1,4 @@
-"""Garbage holding Qt objects is freed on the GUI thread, never on the compute thread (that deadlocked)."""
+"""GUI-thread policies: garbage freed on the GUI thread only (a compute-thread free deadlocked); cached axes."""
 
 import gc
 import threading
@@ -45,3 +45,26 @@ def test_cycles_with_qt_objects_are_collected_on_the_gui_thread(new_window, qtbo
     finally:
         w.close()
     assert not compute.alive
+
+
+def test_axes_are_cached_and_still_follow_the_range(new_window, qtbot):
+    from PySide6.QtWidgets import QGraphicsItem
+
+    w = new_window()
+    w.tabs.setCurrentWidget(w.latent_panel)
+    plot = w.latent_panel.scatter
+    axis = plot.plotItem.getAxis("bottom")
+    assert axis.cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+    def axis_pixels():
+        qtbot.wait(50)
+        rect = axis.mapRectToScene(axis.boundingRect())
+        top_left = plot.mapFromScene(rect.topLeft())
+        image = plot.grab().toImage()
+        return [image.pixel(x, top_left.y() + 12) for x in range(top_left.x() + 5, top_left.x() + 300)]
+
+    plot.plotItem.setXRange(0, 1, padding=0)
+    before = axis_pixels()
+    plot.plotItem.setXRange(1000, 5000, padding=0)
+    after = axis_pixels()
+    assert before != after  # the tick labels were drawn again for the new range, not taken from the cache
