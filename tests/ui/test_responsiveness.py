@@ -26,7 +26,7 @@ def test_gui_stays_responsive_in_a_fresh_process():
     figures = [
         line
         for line in lines
-        if line.startswith(("open +", "training", "drawing", "encoding", "OIP", "Stop"))
+        if line.startswith(("open +", "training", "drawing", "tab ", "encoding", "OIP", "Stop"))
     ]
     print("\n".join(figures))
     assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-2000:]
