@@ -67,9 +67,7 @@ class ClassStatsPlot(QWidget):
         self.glw.ci.layout.setColumnMinimumWidth(1, 64)  # room for the colour bar's tick labels
         self.glw.ci.layout.setRowStretchFactor(0, 3)
         self.glw.ci.layout.setRowStretchFactor(1, 2)
-        self.readout = LiveLabel(
-            "Press 'Class statistics' to compute the mean activation of every map per class"
-        )
+        self.readout = LiveLabel("")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.glw, 1)
@@ -86,6 +84,11 @@ class ClassStatsPlot(QWidget):
 
     def set_stats(self, stats: ClassStats | None, classes: tuple[int, int] | None = None) -> None:
         self.stats = stats
+        self.readout.setText(
+            "Press 'Class statistics' to compute the mean activation of every map per class"
+            if stats is None
+            else "hover a cell or bar for its values; click it to select that map"
+        )
         if stats is None:
             self.heat.clear()
             self.silent.setData([], [])

@@ -86,6 +86,7 @@ def test_class_statistics_heat_map_silent_maps_and_difference(window, qtbot):
     np.testing.assert_allclose(view.stats_plot.heat.image, stats.means)
     assert len(view.stats_plot.silent.data) == int(stats.silent.sum())
     assert "silent" in view.stats_panel.stats_note.text()
+    assert view.stats_plot.readout.text().startswith("hover a cell")  # no longer asks to compute them
     # difference "4" vs "9" by default
     diff = view.stats_plot.difference
     assert (diff.a, diff.b) == (4, 9)
