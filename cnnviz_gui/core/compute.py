@@ -110,11 +110,13 @@ class ComputeThread:
             if self._current is not None and self._current.kind == kind:
                 self._current.cancel()
 
-    def cancel_all(self) -> None:
+    def cancel_all(self, keep: tuple[str, ...] = ()) -> None:
+        """Cancel every queued and running job except those whose kind is in ``keep``."""
         with self._lock:
             for j in self._pending:
-                j.cancel()
-            if self._current is not None:
+                if j.kind not in keep:
+                    j.cancel()
+            if self._current is not None and self._current.kind not in keep:
                 self._current.cancel()
 
     @property

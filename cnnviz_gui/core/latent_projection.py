@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz_gui.core.child_process import ChildJobFailed, run_in_child
 from cnnviz_gui.core.latent_models import LatentError
 
 METHOD_LABELS = {"axes": "latent axes", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
@@ -123,9 +124,13 @@ def available_projections(z_dim: int) -> list[str]:
 
 
 def fit_projection(
-    z: np.ndarray, method: str | None = None, axes: tuple[int, int] = (0, 1), seed: int = 0
+    z: np.ndarray, method: str | None = None, axes: tuple[int, int] = (0, 1), seed: int = 0, cancelled=None
 ) -> Projection:
-    """Fit a projection to encoded points; default: latent axes for d = 2, PCA for d > 2."""
+    """Fit a projection to encoded points; default: latent axes for d = 2, PCA for d > 2.
+
+    UMAP and t-SNE run in a child process (:func:`run_in_child`): ``cancelled()`` turning true ends them at
+    once (``JobCancelled``); PCA and the axes take milliseconds.
+    """
     z = np.asarray(z, dtype=np.float32)
     d = z.shape[1]
     method = method or ("axes" if d <= 2 else "pca")
@@ -143,14 +148,21 @@ def fit_projection(
         _, s, vt = np.linalg.svd(z - mean, full_matrices=False)
         var = s**2
         return Projection("pca", (a, b), mean, vt.astype(np.float32), (var / var.sum()).astype(np.float32))
+    if method not in ("umap", "tsne"):
+        raise LatentError(f"Unknown projection '{method}'; use one of {available_projections(d)}.")
+    try:
+        emb = run_in_child(embed_2d, method, z, seed, cancelled=cancelled)
+    except ChildJobFailed as exc:
+        raise LatentError(f"The {METHOD_LABELS[method]} projection failed: {exc}") from exc
+    return Projection(method, (0, 1), mean, embedded=np.asarray(emb, np.float32), z_ref=z)
+
+
+def embed_2d(method: str, z: np.ndarray, seed: int) -> np.ndarray:
+    """The UMAP or t-SNE embedding of ``z`` in 2-D (run in a child process by :func:`fit_projection`)."""
     if method == "umap":
         import umap
 
-        emb = umap.UMAP(n_components=2, random_state=seed, n_jobs=1).fit_transform(z)
-    elif method == "tsne":
-        from sklearn.manifold import TSNE
+        return umap.UMAP(n_components=2, random_state=seed, n_jobs=1).fit_transform(z)
+    from sklearn.manifold import TSNE
 
-        emb = TSNE(n_components=2, random_state=seed, init="pca").fit_transform(z)
-    else:
-        raise LatentError(f"Unknown projection '{method}'; use one of {available_projections(d)}.")
-    return Projection(method, (0, 1), mean, embedded=np.asarray(emb, np.float32), z_ref=z)
+    return TSNE(n_components=2, random_state=seed, init="pca").fit_transform(z)

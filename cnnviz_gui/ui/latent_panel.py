@@ -273,7 +273,7 @@ class LatentPanel(QWidget):
             return
 
         def job(progress, cancelled):
-            proj = latent.fit_projection(z, method, axes)
+            proj = latent.fit_projection(z, method, axes, cancelled=cancelled)
             return proj, proj.transform(z)
 
         self.bridge.submit(job, kind="latent-project", label=f"Projecting ({method})",

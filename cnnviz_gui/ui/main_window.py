@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QTabWidget,
+    QToolButton,
     QWidget,
 )
 
@@ -201,6 +202,9 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.train_action = QAction("&Train a model…", self, shortcut=QKeySequence("Ctrl+T"))
         self.train_action.triggered.connect(self.training_dialog)
         model_menu.addAction(self.train_action)
+        self.stop_action = QAction("&Stop the running job", self, shortcut=QKeySequence("Esc"))
+        self.stop_action.triggered.connect(self.stop_jobs)
+        model_menu.addAction(self.stop_action)
         self.view_menu = bar.addMenu("&View")
         for action in self.view_menu_actions:
             self.view_menu.addAction(action)
@@ -236,8 +240,14 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.progress.setRange(0, 0)
         self.progress.setVisible(False)
         self.device_label = QLabel("Device: loading TensorFlow…")
+        self.stop_button = QToolButton()
+        self.stop_button.setText("Stop")
+        self.stop_button.setToolTip("Stop the running job (Esc)")
+        self.stop_button.clicked.connect(self.stop_jobs)
+        self.stop_button.setVisible(False)
         sb.addWidget(self.job_label, 1)
         sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.stop_button)
         sb.addPermanentWidget(self.device_label)
 
     # -- start-up -----------------------------------------------------------------------------------
@@ -249,11 +259,14 @@ class MainWindow(WindowDialogs, QMainWindow):
         device, threads = self.preferences.device, self.preferences.threads
         self.bridge.submit(
             lambda progress, cancelled: configure_tensorflow(device, threads),
+            kind="startup",
             label="Loading TensorFlow",
             on_result=self._on_device,
             on_error=lambda err: self._on_device("CPU (TensorFlow failed to start)"),
         )
-        self.bridge.submit(warm_bundled_mnist, label="Reading the bundled digits")  # not on the GUI thread
+        self.bridge.submit(
+            warm_bundled_mnist, kind="startup-data", label="Reading the bundled digits"
+        )  # off the GUI thread
         if self.settings_problem:
             self.show_message("Settings reset", self.settings_problem)
         if model_path is None and self._should_restore_last() and self.sessions.restore_last():
@@ -457,13 +470,21 @@ class MainWindow(WindowDialogs, QMainWindow):
         if self._busy_text and self.bridge.compute.busy:
             self.job_label.setText(self._busy_text + "…")
             self.progress.setVisible(True)
+            self.stop_button.setVisible(True)
 
     def _update_idle_label(self) -> None:
         if self.bridge.compute.busy:
             return
         self.progress.setVisible(False)
+        self.stop_button.setVisible(False)
         info = self.state.info
         self.job_label.setText(f"Ready — {info.name}" if info else "Ready")
+
+    def stop_jobs(self) -> None:
+        """Stop whatever runs or waits on the compute thread (Stop button, Esc); TensorFlow's start-up goes on."""
+        if self.bridge.compute.busy:
+            self.bridge.compute.cancel_all(keep=("startup", "startup-data"))
+            self.statusBar().showMessage("Stopped", 3000)
 
     def _on_job_failed(self, label: str, err: JobError) -> None:
         self.show_message(f"{label} failed", err.message, err.details)

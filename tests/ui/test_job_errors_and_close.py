@@ -107,3 +107,48 @@ def test_closing_the_window_during_training_exits_cleanly(live_window, qtbot, tm
     for h in logging.getLogger("cnnviz_gui").handlers:
         h.flush()
     assert "Traceback" not in log_file.read_text()
+
+
+def test_the_stop_button_and_esc_end_any_running_job(new_window, qtbot):
+    import threading
+    import time as _time
+
+    from PySide6.QtCore import Qt
+
+    from cnnviz_gui.core.compute import ComputeThread, JobCancelled
+    from cnnviz_gui.ui.help_dialogs import menu_actions
+
+    compute = ComputeThread()
+    w = new_window(compute=compute)
+    try:
+        assert ("Model > Stop the running job", w.stop_action) in menu_actions(w.menuBar())
+        assert w.stop_action.shortcut().toString() == "Esc"
+        for press in ("button", "esc"):
+            started, outcome = threading.Event(), []
+
+            def job(progress, cancelled, started=started):  # long (like UMAP on 10k points), checks Stop
+                started.set()
+                for _ in range(3000):
+                    if cancelled():
+                        raise JobCancelled()
+                    _time.sleep(0.01)
+                return "finished"
+
+            w.bridge.submit(job, kind="latent-project", label="Projecting (umap)",
+                            on_result=outcome.append, on_cancelled=lambda out=outcome: out.append("cancelled"))  # fmt: skip
+            assert started.wait(10)
+            qtbot.waitUntil(lambda: w.stop_button.isVisible(), timeout=2000)  # shown while a job runs
+            assert "Projecting (umap)" in w.job_label.text()
+            t0 = _time.perf_counter()
+            if press == "button":
+                qtbot.mouseClick(w.stop_button, Qt.MouseButton.LeftButton)
+            else:
+                w.activateWindow()
+                qtbot.keyClick(w, Qt.Key.Key_Escape)
+            qtbot.waitUntil(lambda: not compute.busy, timeout=2000)
+            assert (_time.perf_counter() - t0) * 1000 < 250
+            qtbot.waitUntil(lambda out=outcome: out == ["cancelled"], timeout=2000)
+            qtbot.waitUntil(lambda: not w.stop_button.isVisible(), timeout=2000)
+    finally:
+        w.close()
+    assert not compute.alive
