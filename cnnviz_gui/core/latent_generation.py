@@ -76,12 +76,13 @@ class Classifier:
         self.input_shape = tuple(spec.shape[1:])
 
         @tf.function(input_signature=[spec], reduce_retracing=True)
-        def predict(x):
+        def classify(x):
             return model(x, training=False)
 
-        self._fn = predict
+        self._fn = classify
 
-    def predict(self, images01: np.ndarray) -> np.ndarray:
+    def probabilities(self, images01: np.ndarray) -> np.ndarray:
+        """Class probabilities (N, classes) through the cached compiled call (never ``model.predict``)."""
         x = np.asarray(images01, np.float32)
         if x.shape[1:] != self.input_shape:
             raise LatentError(
@@ -187,7 +188,7 @@ def generate(
     for i, method in enumerate(methods):
         z = sample_latent(method, n, z_data, seed=seed + i)
         images = space.decode(z)
-        probs = clf.predict(images)
+        probs = clf.probabilities(images)
         gap = data_gaps(z, z_data, seed)
         result.sets.append(GeneratedSet(method, z, images, probs.argmax(1), probs.max(1), gap))
         if progress is not None:

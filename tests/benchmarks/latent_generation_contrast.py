@@ -63,7 +63,7 @@ def measure(n: int = 2000, seed: int = 0) -> list[dict]:
         for name, draw in SCHEMES.items():
             z = draw(n, z_data, seed)
             images = space.decode(z)
-            conf = clf.predict(images).max(1)
+            conf = clf.probabilities(images).max(1)
             gap = data_gaps(z, z_data, seed)
             unlike = nearest_distances(images.reshape(n, -1), pixels) / typical
             far = gap > 3
