@@ -35,7 +35,6 @@ class GuiThreadCollector(QObject):
         self.thresholds = gc.get_threshold()
         self.long_lived = len(gc.get_objects(generation=2))  # survivors of the last full collection
         self.pending = 0  # objects promoted to the oldest generation since then
-        self.full_collections = 0
         gc.disable()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.check)
@@ -55,7 +54,6 @@ class GuiThreadCollector(QObject):
             gc.collect(2)
             self.long_lived = len(gc.get_objects(generation=2))
             self.pending = 0
-            self.full_collections += 1
             return
         young = len(gc.get_objects(generation=0)) + len(gc.get_objects(generation=1))
         self.pending += max(young - gc.collect(1), 0)
