@@ -70,17 +70,9 @@ class RetracingCounter(logging.Handler):
 
 
 def add_activation_view(window):
-    """The window's Activations tab, made current (added first where the window has none)."""
-    view = getattr(window, "activation_view", None)
-    if view is None:
-        try:
-            from cnnviz_gui.ui.activation_view import ActivationView
-        except ImportError:
-            return None
-        view = ActivationView(window.state, window.bridge)
-        window.add_view(view)
-    window.tabs.setCurrentWidget(view)
-    return view
+    """The window's Activations tab, made current."""
+    window.tabs.setCurrentWidget(window.activation_view)
+    return window.activation_view
 
 
 def compiled_functions(loaded) -> list:

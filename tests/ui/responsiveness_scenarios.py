@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import pytest
+from long_session import add_activation_view
 
 from cnnviz_gui.core.datasets import Dataset, load_bundled_mnist
 from cnnviz_gui.core.training import train_cnn
@@ -45,20 +46,6 @@ def assert_responsive(watchdog, scenario, what: str) -> None:
 def small_digits(n: int = 1200) -> Dataset:
     ds = load_bundled_mnist()
     return Dataset(ds.name, ds.x[:n], ds.y[:n], ds.class_names)
-
-
-def add_activation_view(window):
-    """The window's Activations tab, made current (added first where the window has none)."""
-    view = getattr(window, "activation_view", None)
-    if view is None:
-        try:
-            from cnnviz_gui.ui.activation_view import ActivationView
-        except ImportError:
-            return None
-        view = ActivationView(window.state, window.bridge)
-        window.add_view(view)
-    window.tabs.setCurrentWidget(view)
-    return view
 
 
 def test_opening_a_model_and_switching_layers_never_stalls(
