@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 from cnnviz_gui.core.activations import Activations, forward, maps_of
 from cnnviz_gui.ui.activation_plots import LargeMap, ProbabilityBars, UnitBars
 from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.colour_choice import ColourChoice
 from cnnviz_gui.ui.image_widgets import LiveLabel
-from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid
+from cnnviz_gui.ui.map_grid import MapGrid
 from cnnviz_gui.ui.state import AppState
 
 
@@ -48,9 +49,7 @@ class ActivationView(QWidget):
 
         self.layer_label = QLabel("No model")
         self.layer_label.setStyleSheet("font-weight: bold")
-        self.cmap_box = QComboBox()
-        self.cmap_box.addItems(COLORMAPS)
-        self.cmap_box.setToolTip("Colour map of the maps")
+        self.colours = ColourChoice("Colour map of the maps")
         self.levels_box = QComboBox()
         self.levels_box.addItems(["shared levels", "levels per map"])
         self.levels_box.setToolTip(
@@ -61,8 +60,7 @@ class ActivationView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.layer_label)
         top.addStretch(1)
-        top.addWidget(QLabel("Colours"))
-        top.addWidget(self.cmap_box)
+        top.addWidget(self.colours)
         top.addWidget(self.levels_box)
 
         self.grid = MapGrid()
@@ -88,9 +86,7 @@ class ActivationView(QWidget):
         lay.addWidget(self.status)
         lay.addWidget(split, 1)
 
-        self.cmap_chosen = False  # the person picked a colour map here: the preference no longer applies
-        self.cmap_box.activated.connect(self._on_cmap_chosen)
-        self.cmap_box.currentTextChanged.connect(self._on_style_changed)
+        self.colours.changed.connect(self._on_style_changed)
         self.levels_box.currentIndexChanged.connect(self._on_style_changed)
         self.grid.map_clicked.connect(self._on_map_clicked)
         self.large.hovered.connect(
@@ -112,7 +108,7 @@ class ActivationView(QWidget):
     # -- properties -----------------------------------------------------------------------------------
     @property
     def cmap(self) -> str:
-        return self.cmap_box.currentText()
+        return self.colours.name
 
     @property
     def per_map(self) -> bool:
@@ -123,24 +119,18 @@ class ActivationView(QWidget):
         self.render()
 
     # -- sessions and preferences --------------------------------------------------------------------
-    def _on_cmap_chosen(self, *_) -> None:
-        self.cmap_chosen = True
-
     def session_state(self) -> dict:
-        return {"colormap": self.cmap, "colormap_chosen": self.cmap_chosen, "levels_per_map": self.per_map}
+        return {**self.colours.session_state(), "levels_per_map": self.per_map}
 
     def restore_session(self, state: dict) -> None:
         """Colour map (when it was chosen in the view, else the preference stays) and levels mode."""
-        if state.get("colormap_chosen") is True and self.cmap_box.findText(str(state.get("colormap"))) >= 0:
-            self.cmap_box.setCurrentText(state["colormap"])
-            self.cmap_chosen = True
+        self.colours.restore_session(state)
         if isinstance(state.get("levels_per_map"), bool):
             self.levels_box.setCurrentIndex(1 if state["levels_per_map"] else 0)
 
     def apply_preferences(self, prefs) -> None:
         """The default colour map, unless the person chose one in this view."""
-        if not self.cmap_chosen and self.cmap_box.findText(prefs.colormap) >= 0:
-            self.cmap_box.setCurrentText(prefs.colormap)
+        self.colours.apply_preference(prefs.colormap)
 
     # -- events ---------------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:

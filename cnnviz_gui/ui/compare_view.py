@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -26,8 +25,9 @@ from cnnviz_gui.core.activations import get_probe, maps_of
 from cnnviz_gui.core.preprocess import fit_input, to_model_range
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.class_stats_view import ClassStatsPanel
+from cnnviz_gui.ui.colour_choice import ColourChoice
 from cnnviz_gui.ui.image_widgets import thumbnail
-from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid
+from cnnviz_gui.ui.map_grid import MapGrid
 from cnnviz_gui.ui.state import AppState
 
 MAX_PINS = 8
@@ -79,10 +79,7 @@ class CompareView(QWidget):
         self.pin_list.setFixedHeight(64)
         self.pin_list.setMinimumWidth(120)
         self.pin_list.setMovement(QListWidget.Movement.Static)
-        self.cmap_box = QComboBox()
-        self.cmap_box.addItems(COLORMAPS)
-        self.cmap_box.setCurrentText("jet")
-        self.cmap_box.setToolTip("Colour map of the pinned rows and the heat map")
+        self.colours = ColourChoice("Colour map of the pinned rows and the heat map", initial="jet")
         self.rows_title = QLabel("Pin 2–8 inputs to compare their maps row by row")
         self.rows_title.setStyleSheet("font-weight: bold")
         self.rows_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -94,8 +91,7 @@ class CompareView(QWidget):
         bar.addWidget(self.unpin_button)
         bar.addWidget(self.clear_button)
         bar.addWidget(self.pin_list, 1)
-        bar.addWidget(QLabel("Colours"))
-        bar.addWidget(self.cmap_box)
+        bar.addWidget(self.colours)
         top = QWidget()
         top_lay = QVBoxLayout(top)
         top_lay.setContentsMargins(0, 0, 0, 0)
@@ -117,9 +113,7 @@ class CompareView(QWidget):
         self.pin_button.clicked.connect(self.pin_current)
         self.unpin_button.clicked.connect(self._unpin_selected)
         self.clear_button.clicked.connect(self.clear_pins)
-        self.cmap_chosen = False  # the person picked a colour map here: the preference no longer applies
-        self.cmap_box.activated.connect(self._on_cmap_chosen)
-        self.cmap_box.currentTextChanged.connect(self._on_cmap)
+        self.colours.changed.connect(self._on_cmap)
         self.grid.map_clicked.connect(self._on_tile_clicked)
         self.stats_plot.map_clicked.connect(self._select_map)
         self.grid.describe = self._describe_tile
@@ -133,7 +127,7 @@ class CompareView(QWidget):
 
     @property
     def cmap(self) -> str:
-        return self.cmap_box.currentText()
+        return self.colours.name
 
     # -- pins -------------------------------------------------------------------------------------------
     def pin_current(self) -> bool:
@@ -276,23 +270,17 @@ class CompareView(QWidget):
         self.stats_plot.set_colormap(name)
 
     # -- sessions and preferences ----------------------------------------------------------------------
-    def _on_cmap_chosen(self, *_) -> None:
-        self.cmap_chosen = True
-
     def session_state(self) -> dict:
         classes = self.stats_panel.classes()
         return {
-            "colormap": self.cmap,
-            "colormap_chosen": self.cmap_chosen,
+            **self.colours.session_state(),
             "classes": list(classes) if classes is not None else None,
             "per_class": self.stats_panel.per_class.value(),
         }
 
     def restore_session(self, state: dict) -> None:
         """Colour map (when chosen in the view), the class pair of the difference, samples per class."""
-        if state.get("colormap_chosen") is True and self.cmap_box.findText(str(state.get("colormap"))) >= 0:
-            self.cmap_box.setCurrentText(state["colormap"])
-            self.cmap_chosen = True
+        self.colours.restore_session(state)
         classes = state.get("classes")
         if isinstance(classes, list) and len(classes) == 2 and all(isinstance(c, int) for c in classes):
             self._pending_classes = (classes[0], classes[1])
@@ -311,8 +299,7 @@ class CompareView(QWidget):
 
     def apply_preferences(self, prefs) -> None:
         """The default colour map, unless the person chose one in this view."""
-        if not self.cmap_chosen and self.cmap_box.findText(prefs.colormap) >= 0:
-            self.cmap_box.setCurrentText(prefs.colormap)
+        self.colours.apply_preference(prefs.colormap)
 
     # -- export -----------------------------------------------------------------------------------------
     def export_figure(self):

@@ -28,8 +28,9 @@ from PySide6.QtWidgets import (
 
 from cnnviz_gui.core import oip
 from cnnviz_gui.core.figures import ExportError
+from cnnviz_gui.ui.colour_choice import ColourChoice
 from cnnviz_gui.ui.oip_form import OipForm, format_maps
-from cnnviz_gui.ui.oip_widgets import AtlasView, ColourChoice, LiveView, result_summary
+from cnnviz_gui.ui.oip_widgets import AtlasView, LiveView, result_summary
 
 MAX_GIF_FRAMES = 240
 SLOW_INTERVAL = 0.2  # seconds between redraws of the live loss curve and status text (costly repaints)
@@ -128,7 +129,9 @@ class OipPanel(QWidget):
         self.pages = QTabWidget()
         self.pages.addTab(self.live, "Live run")
         self.pages.addTab(atlas_page, "Atlas")
-        self.colours = ColourChoice()  # live image, snapshots and atlas tiles; the preference until chosen
+        self.colours = ColourChoice(
+            "Colour map of the OIP images, snapshots and atlas tiles"
+        )  # live image, snapshots and atlas tiles; the preference until chosen
         self.pages.setCornerWidget(self.colours)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(scroll)

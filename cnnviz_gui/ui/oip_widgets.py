@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from cnnviz_gui.core.activations import mosaic
 from cnnviz_gui.core.oip_figures import contrast_stretch
-from cnnviz_gui.ui.map_grid import COLORMAPS, MapGrid, TileLabels, lookup_table
+from cnnviz_gui.ui.map_grid import MapGrid, TileLabels, lookup_table
 
 
 def _image_plot(glw: pg.GraphicsLayoutWidget, title: str = ""):
@@ -223,43 +223,3 @@ class AtlasView(MapGrid):
             state += ", data-active" if r.data_active[i] else ", never active on the sample"
         conv = "converged" if r.converged[i] else "not converged"
         self.readout.setText(f"map {int(r.maps[i])}: final loss {r.losses[i]:.4g}, {state}, {conv}")
-
-
-class ColourChoice(QWidget):
-    """ "Colours [viridis]": the default colour map preference applies until the person picks one here."""
-
-    #: the colour map to draw with changed (its name)
-    changed = Signal(str)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.box = QComboBox()
-        self.box.addItems(COLORMAPS)
-        self.box.setToolTip("Colour map of the OIP images, snapshots and atlas tiles")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(4, 0, 4, 0)
-        lay.addWidget(QLabel("Colours"))
-        lay.addWidget(self.box)
-        self.chosen = False  # the person picked one: the preference no longer applies
-        self.box.activated.connect(self._on_activated)
-        self.box.currentTextChanged.connect(self.changed.emit)
-
-    @property
-    def name(self) -> str:
-        return self.box.currentText()
-
-    def _on_activated(self, *_) -> None:
-        self.chosen = True
-
-    def apply_preference(self, name: str) -> None:
-        if not self.chosen and self.box.findText(name) >= 0:
-            self.box.setCurrentText(name)
-
-    def session_state(self) -> dict:
-        return {"colormap": self.name, "colormap_chosen": self.chosen}
-
-    def restore_session(self, state: dict) -> None:
-        """The colour map when it was chosen in the panel (else the preference stays)."""
-        if state.get("colormap_chosen") is True and self.box.findText(str(state.get("colormap"))) >= 0:
-            self.box.setCurrentText(state["colormap"])
-            self.chosen = True

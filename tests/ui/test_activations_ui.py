@@ -242,9 +242,9 @@ def test_colour_map_and_levels(cnn_window):
     assert np.nanmax(shown) == pytest.approx(1.0)
     from cnnviz_gui.ui.map_grid import lookup_table
 
-    view.cmap_box.setCurrentText("jet")
+    view.colours.box.setCurrentText("jet")
     np.testing.assert_array_equal(view.grid.image.lut, lookup_table("jet"))
-    view.cmap_box.setCurrentText("gray")
+    view.colours.box.setCurrentText("gray")
     np.testing.assert_array_equal(view.grid.image.lut, lookup_table("gray"))
 
 

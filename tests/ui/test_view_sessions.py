@@ -71,11 +71,11 @@ def test_default_colormap_preference_reaches_activations_unless_chosen(new_windo
     assert view.cmap == "viridis"
     before = _lut(view)
     w.set_preferences(Preferences(colormap="magma"))
-    assert view.cmap_box.currentText() == "magma" and view.grid.cmap == "magma"
+    assert view.colours.box.currentText() == "magma" and view.grid.cmap == "magma"
     assert not np.array_equal(_lut(view), before)
 
-    view.cmap_box.setCurrentText("gray")
-    view.cmap_box.activated.emit(view.cmap_box.currentIndex())  # as a person's pick does
+    view.colours.box.setCurrentText("gray")
+    view.colours.box.activated.emit(view.colours.box.currentIndex())  # as a person's pick does
     w.set_preferences(Preferences(colormap="plasma"))
     assert view.cmap == "gray"  # the person's choice in the view wins
 
@@ -87,8 +87,8 @@ def test_activation_colours_in_session(new_window, default_model_path, tmp_path)
     w = new_window()
     w.open_model_file(str(default_model_path))
     view = w.activation_view
-    view.cmap_box.setCurrentText("jet")
-    view.cmap_box.activated.emit(view.cmap_box.currentIndex())
+    view.colours.box.setCurrentText("jet")
+    view.colours.box.activated.emit(view.colours.box.currentIndex())
     view.levels_box.setCurrentIndex(1)
     path = w.sessions.save(tmp_path / "acts")
 
@@ -114,8 +114,8 @@ def test_compare_colours_classes_and_preference(new_window, default_model_path, 
     assert not np.array_equal(view.grid.image.lut, lut)
     panel.set_classes(2, 7)
     panel.per_class.setValue(50)
-    view.cmap_box.setCurrentText("gray")
-    view.cmap_box.activated.emit(view.cmap_box.currentIndex())
+    view.colours.box.setCurrentText("gray")
+    view.colours.box.activated.emit(view.colours.box.currentIndex())
     path = w.sessions.save(tmp_path / "compare")
 
     w2 = new_window()
