@@ -16,10 +16,15 @@ COLORMAPS = ("viridis", "jet", "gray", "magma", "inferno", "plasma", "cividis")
 _LUTS: dict[str, np.ndarray] = {}
 
 
+#: colours in a lookup table: more than 256, so that pyqtgraph colours an image into an RGBA one instead of
+#: an 8-bit indexed one, which Qt draws scaled up (as every map and OIP image is) about 7x slower
+LUT_SIZE = 512
+
+
 def lookup_table(name: str) -> np.ndarray:
-    """A uint8 (256, 4) lookup table for a matplotlib colour map name (cached)."""
+    """A uint8 (LUT_SIZE, 4) lookup table for a matplotlib colour map name (cached)."""
     if name not in _LUTS:
-        _LUTS[name] = colormap(name).getLookupTable(0.0, 1.0, 256, alpha=True)
+        _LUTS[name] = colormap(name).getLookupTable(0.0, 1.0, LUT_SIZE, alpha=True)
     return _LUTS[name]
 
 

@@ -68,7 +68,11 @@ class OipForm(QWidget):
         self.threshold = QLineEdit("1e-4")
         self.threshold.setToolTip("Converged: |relative loss change| below this in 4 successive steps")
         self.early_stop = QCheckBox("stop a map when converged")
-        self.data_check = QCheckBox("check which maps the bundled data activates")
+        self.data_check = QCheckBox("check data activation")
+        self.data_check.setToolTip(
+            "Also find which maps some image of the bundled sample activates; the atlas marks with * the maps "
+            "no image does (their OIPs show patterns the data never shows)"
+        )
         self.data_check.setChecked(True)
         rows = [
             ("Layer", self.layer_box),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from cnnviz_gui.core.activations import mosaic
 from cnnviz_gui.core.oip_figures import contrast_stretch
@@ -67,6 +67,11 @@ class LiveView(QWidget):
         self.loss_plot.showGrid(x=True, y=True, alpha=0.3)
         self.loss_plot.setTitle("loss curve", color="#333")
         self.curve_widget.setAntialiasing(False)  # cheaper repaints while the curve grows live
+        # an axis with a grid spans the plot, so each new piece of the curve repainted both axes with their
+        # grid lines and tick labels (2.5 ms each); cached as pixmaps, they are re-rendered only when the
+        # axes change, which the live curve makes rare (its range grows in jumps)
+        for name in ("left", "bottom"):
+            self.loss_plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.curve = self.loss_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), antialias=False)
         self.marks = pg.ScatterPlotItem(size=7, brush=pg.mkBrush("#d62728"), pen=None)
         self.loss_plot.addItem(self.marks)

@@ -56,6 +56,9 @@ def test_run_shows_live_views_atlas_and_exports(sync_window, tmp_path):
     x, y = panel.live.curve.getData()
     assert len(x) == r.steps_used[panel.focus] and np.isfinite(y).all()
     assert panel.live.strip.image.shape[1] >= (1 + len(r.snapshot_steps)) * 28  # initial + snapshots
+    # coloured into 32-bit pixels: an 8-bit indexed image is drawn scaled up about 7x slower every frame
+    panel.live.image.render()  # what its next paint draws
+    assert panel.live.image.qimage.format() != panel.live.image.qimage.Format.Format_Indexed8
     # atlas: one mosaic, crosses on the maps that do not react, labels are map numbers
     assert panel.atlas.image.image is not None
     assert len(panel.atlas.crosses.data) == int((~r.reacts).sum()) > 0
