@@ -17,8 +17,7 @@ def contrast_stretch(images: np.ndarray, low: float = 2.0, high: float = 98.0) -
     """Scale each image (N, H, W) to 0..1 between its own ``low`` and ``high`` percentiles (clipped)."""
     a = np.asarray(images, dtype=np.float32)
     flat = a.reshape(len(a), -1)
-    lo = np.percentile(flat, low, axis=1)[:, None, None]
-    hi = np.percentile(flat, high, axis=1)[:, None, None]
+    lo, hi = np.percentile(flat, [low, high], axis=1)[:, :, None, None]  # one pass: drawn at every live frame
     span = np.where(hi > lo, hi - lo, 1.0)
     return np.clip((a - lo) / span, 0.0, 1.0).astype(np.float32)
 

@@ -129,9 +129,7 @@ class OipPanel(QWidget):
         self.pages = QTabWidget()
         self.pages.addTab(self.live, "Live run")
         self.pages.addTab(atlas_page, "Atlas")
-        self.colours = ColourChoice(
-            "Colour map of the OIP images, snapshots and atlas tiles"
-        )  # live image, snapshots and atlas tiles; the preference until chosen
+        self.colours = ColourChoice("Colour map of the OIP images, snapshots and atlas tiles")
         self.pages.setCornerWidget(self.colours)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(scroll)
