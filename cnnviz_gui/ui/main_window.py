@@ -33,7 +33,7 @@ from cnnviz_gui.ui.garbage import collect_on_gui_thread, release_unused_when_idl
 from cnnviz_gui.ui.input_panel import InputPanel
 from cnnviz_gui.ui.latent_panel import LatentPanel
 from cnnviz_gui.ui.layer_tree import LayerTree
-from cnnviz_gui.ui.model_panel import ModelPanel
+from cnnviz_gui.ui.model_panel import ModelPanel, recent_labels
 from cnnviz_gui.ui.oip_panel import OipPanel
 from cnnviz_gui.ui.session import SessionManager
 from cnnviz_gui.ui.settings import Preferences, open_settings
@@ -382,8 +382,9 @@ class MainWindow(WindowDialogs, QMainWindow):
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
-        for p in self.recent_files():
-            action = self.recent_menu.addAction(Path(p).name)
+        paths = self.recent_files()
+        for p, label in zip(paths, recent_labels(paths), strict=True):
+            action = self.recent_menu.addAction(label)
             action.setToolTip(p)
             action.triggered.connect(lambda checked=False, p=p: self.open_model_file(p))
         if not self.recent_menu.actions():

@@ -21,6 +21,23 @@ from cnnviz_gui.core.models import ModelInfo
 from cnnviz_gui.ui.state import AppState
 
 
+def recent_labels(paths: list[str]) -> list[str]:
+    """Labels for recent files: the file name, and for files of the same name the nearest folder that tells
+    them apart ("mnist_cnn.keras (project-a/…)"); the full path goes in the tooltip."""
+    parts = [Path(p).parts for p in paths]
+    labels = []
+    for i, pp in enumerate(parts):
+        same = [q for j, q in enumerate(parts) if j != i and q[-1] == pp[-1] and q != pp]
+        k = 0  # trailing folders shared with another file of this name
+        while same and k + 1 < len(pp) and any(q[-2 - k :] == pp[-2 - k :] for q in same):
+            k += 1
+        if not same or k + 1 >= len(pp):
+            labels.append(pp[-1])
+        else:
+            labels.append(f"{pp[-1]} ({pp[-2 - k]}{'/…' if k else ''})")
+    return labels
+
+
 def array_to_pixmap(image01: np.ndarray, size: int = 84) -> QPixmap:
     """A grey or RGB image in 0..1 as a QPixmap scaled (nearest) to ``size`` pixels."""
     a = np.clip(np.asarray(image01, dtype=np.float32), 0, 1)
@@ -114,8 +131,8 @@ class ModelPanel(QWidget):
 
     def set_recent(self, paths: list[str]) -> None:
         self.recent_list.clear()
-        for p in paths:
-            self.recent_list.addItem(Path(p).name)
+        for p, label in zip(paths, recent_labels(paths), strict=True):
+            self.recent_list.addItem(label)
             self.recent_list.item(self.recent_list.count() - 1).setToolTip(p)
 
     def _on_input_changed(self, image, label: str) -> None:

@@ -48,6 +48,23 @@ def test_open_default_model_fills_tree_and_summary(window, default_model_path):
     assert window.model_panel.recent_list.count() == 1
 
 
+def test_recent_files_of_the_same_name_are_told_apart(window, default_model_path, tmp_path):
+    import shutil
+
+    paths = []
+    for folder in ("run-a", "run-b"):
+        (tmp_path / folder / "models").mkdir(parents=True)
+        paths.append(tmp_path / folder / "models" / "mnist_cnn.keras")
+        shutil.copy(default_model_path, paths[-1])
+    for p in paths:
+        window.open_model_file(str(p))
+    shown = [window.model_panel.recent_list.item(i).text() for i in range(2)]
+    assert shown == ["mnist_cnn.keras (run-b/…)", "mnist_cnn.keras (run-a/…)"]  # newest first
+    assert window.model_panel.recent_list.item(1).toolTip() == str(paths[0].resolve())
+    window._fill_recent_menu()
+    assert [a.text() for a in window.recent_menu.actions()] == shown
+
+
 def test_tree_selection_and_state_follow_each_other(window, default_model_path, qtbot):
     window.open_model_file(str(default_model_path))
     conv2 = window.layer_tree.layer_item("Conv2D_2")
