@@ -364,7 +364,8 @@ class MainWindow(WindowDialogs, QMainWindow):
         if self.state.input_image is not None:
             return
         self.input_panel.select_sample(0)
-        self.tabs.setCurrentWidget(self.activation_view)
+        if self.tabs.currentWidget() is self.summary_view:  # not when the person went to another tab meanwhile
+            self.tabs.setCurrentWidget(self.activation_view)
 
     # -- recent files ---------------------------------------------------------------------------------
     def recent_files(self) -> list[str]:

@@ -181,7 +181,10 @@ class AtlasView(MapGrid):
 
     def __init__(self, parent=None):
         super().__init__(parent, colorbar=False, labels=True)
-        self.crosses = pg.ScatterPlotItem(symbol="x", size=18, brush=pg.mkBrush("#ff3030"), pen=None)
+        # red with a white rim: visible on every colour map (magma and inferno tiles are red themselves)
+        self.crosses = pg.ScatterPlotItem(
+            symbol="x", size=18, brush=pg.mkBrush("#ff3030"), pen=pg.mkPen("w", width=1.5)
+        )
         self.plot.addItem(self.crosses)
         self.order = np.zeros(0, int)
         self.result = None

@@ -65,6 +65,21 @@ def test_recent_files_of_the_same_name_are_told_apart(window, default_model_path
     assert [a.text() for a in window.recent_menu.actions()] == shown
 
 
+def test_the_first_model_shows_its_maps_unless_the_person_chose_a_tab(window, default_model_path, qtbot):
+    window.open_model_file(str(default_model_path))
+    qtbot.waitUntil(lambda: window.state.input_image is not None)
+    assert window.tabs.currentWidget() is window.activation_view  # the maps of the first sample
+    # a person who goes to another tab while the first model opens stays there
+    w2 = MainWindow(AppState(), ComputeBridge(ComputeThread(synchronous=True)))
+    qtbot.addWidget(w2)
+    w2.show()
+    w2.open_model_file(str(default_model_path))
+    w2.tabs.setCurrentWidget(w2.oip_panel)
+    qtbot.waitUntil(lambda: w2.state.input_image is not None)
+    qtbot.wait(50)
+    assert w2.tabs.currentWidget() is w2.oip_panel
+
+
 def test_tree_selection_and_state_follow_each_other(window, default_model_path, qtbot):
     window.open_model_file(str(default_model_path))
     conv2 = window.layer_tree.layer_item("Conv2D_2")
