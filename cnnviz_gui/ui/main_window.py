@@ -364,7 +364,8 @@ class MainWindow(WindowDialogs, QMainWindow):
         if self.state.input_image is not None:
             return
         self.input_panel.select_sample(0)
-        if self.tabs.currentWidget() is self.summary_view:  # not when the person went to another tab meanwhile
+        # the maps of the first sample, unless the person went to another tab while the model opened
+        if self.tabs.currentWidget() is self.summary_view:
             self.tabs.setCurrentWidget(self.activation_view)
 
     # -- recent files ---------------------------------------------------------------------------------
