@@ -301,8 +301,8 @@ class LatentPanel(QWidget):
     def _update_stats(self) -> None:
         if self.stats is None:
             return
-        rec, proj = self.recognition, self.projection
-        head = [rec.message if rec else "", ""]
+        proj = self.projection
+        head = []  # what the model was recognised as stands in the panel's header already
         if proj is not None and proj.method == "pca" and proj.explained is not None:
             ex = ", ".join(f"{v * 100:.0f}%" for v in proj.explained[: min(6, len(proj.explained))])
             head.append(f"PCA: variance explained per component {ex}")
