@@ -33,8 +33,8 @@ class ComputeBridge(QObject):
         self._lock = threading.Lock()
         self._timer = QTimer(self)
         self._timer.setInterval(int(1000 / progress_hz))
-        self._timer.timeout.connect(self._flush_progress)
-        self._timer.start()
+        self._timer.timeout.connect(self._flush_progress)  # runs only while a job does: no idle wake-ups
+        self.status_changed.connect(self._on_status)
         compute.add_status_listener(lambda text: self._deliver.emit((self.status_changed.emit, (text,))))
 
     @property
@@ -111,6 +111,16 @@ class ComputeBridge(QObject):
         if job is not None:  # progress drawn before the result, never after it
             self._flush_progress(job.id)
         cb(*args)
+
+    def _on_status(self, _text: str) -> None:
+        """A job started or the compute thread went idle: flush progress at ``progress_hz`` while it works.
+        Decided by the thread's state now (every start and every idle sends one such event)."""
+        if self.compute.busy:
+            if not self._timer.isActive():
+                self._timer.start()
+        else:
+            self._timer.stop()
+            self._flush_progress()
 
     def _flush_progress(self, only: int | None = None) -> None:
         with self._lock:

@@ -152,3 +152,32 @@ def test_the_stop_button_and_esc_end_any_running_job(new_window, qtbot):
     finally:
         w.close()
     assert not compute.alive
+
+
+def test_progress_arrives_while_a_job_runs_and_the_bridge_sleeps_when_idle(qtbot):
+    from cnnviz_gui.core.compute import ComputeThread
+    from cnnviz_gui.ui.bridge import ComputeBridge
+
+    bridge = ComputeBridge(ComputeThread())
+    try:
+        seen, results = [], []
+
+        def slow(progress, cancelled):
+            progress(0.1, "first")
+            time.sleep(1.5)  # reports rarely: its progress must still be drawn before it ends
+            progress(0.9, "second")
+            time.sleep(1.0)
+            return "done"
+
+        bridge.submit(
+            slow,
+            label="",  # a job without a label (its start status is empty text)
+            on_progress=lambda f, text, payload: seen.append((text, time.monotonic())),
+            on_result=lambda r: results.append(time.monotonic()),
+        )
+        qtbot.waitUntil(lambda: bool(results), timeout=10_000)
+        assert [t for t, _ in seen] == ["first", "second"]
+        assert seen[1][1] < results[0] - 0.5  # shown while the job slept, not only when it ended
+        qtbot.waitUntil(lambda: not bridge._timer.isActive(), timeout=2_000)  # idle: no 30 Hz wake-ups
+    finally:
+        bridge.shutdown()
