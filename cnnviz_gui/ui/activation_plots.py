@@ -6,6 +6,8 @@ ranges change only when the layer or the classes do, so live updates never re-la
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
@@ -183,17 +185,10 @@ class LargeMap(pg.GraphicsLayoutWidget):
         left, bottom = self.plot.getAxis("left"), self.plot.getAxis("bottom")
         metrics = QFontMetricsF(left.style["tickFont"] or self.font())
         widest = metrics.horizontalAdvance(f"-{max(shape)}.5")
-        left.setWidth(
-            int(np.ceil(widest + left.style["tickTextOffset"][0] + max(0, left.style["tickLength"]))) + 2
-        )
-        bottom.setHeight(
-            int(
-                np.ceil(
-                    metrics.height() + bottom.style["tickTextOffset"][1] + max(0, bottom.style["tickLength"])
-                )
-            )
-            + 2
-        )
+        ticks_x = left.style["tickTextOffset"][0] + max(0, left.style["tickLength"])
+        ticks_y = bottom.style["tickTextOffset"][1] + max(0, bottom.style["tickLength"])
+        left.setWidth(math.ceil(widest + ticks_x) + 2)
+        bottom.setHeight(math.ceil(metrics.height() + ticks_y) + 2)
 
     def _on_mouse_moved(self, pos) -> None:
         vb = self.plot.getViewBox()

@@ -264,9 +264,8 @@ class MainWindow(WindowDialogs, QMainWindow):
             on_result=self._on_device,
             on_error=lambda err: self._on_device("CPU (TensorFlow failed to start)"),
         )
-        self.bridge.submit(
-            warm_bundled_mnist, kind="startup-data", label="Reading the bundled digits"
-        )  # off the GUI thread
+        # the bundled digits are read off the GUI thread
+        self.bridge.submit(warm_bundled_mnist, kind="startup-data", label="Reading the bundled digits")
         if self.settings_problem:
             self.show_message("Settings reset", self.settings_problem)
         if model_path is None and self._should_restore_last() and self.sessions.restore_last():
