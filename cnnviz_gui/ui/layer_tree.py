@@ -34,6 +34,8 @@ class LayerTree(QTreeWidget):
         self._layer_items: dict[str, QTreeWidgetItem] = {}
         self._updating = False
         self.itemSelectionChanged.connect(self._on_selection_changed)
+        # map rows sit one level deeper than their layer: widen the name column when they appear ("map 10")
+        self.itemExpanded.connect(lambda *_: self.resizeColumnToContents(0))
         state.model_changed.connect(lambda loaded: self.set_model(loaded.info))
         state.maps_selected.connect(self._on_maps_selected)
         state.layer_selected.connect(self._on_layer_selected)

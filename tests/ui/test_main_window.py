@@ -80,6 +80,13 @@ def test_the_first_model_shows_its_maps_unless_the_person_chose_a_tab(window, de
     assert w2.tabs.currentWidget() is w2.oip_panel
 
 
+def test_map_rows_are_not_cut_off_when_a_layer_opens(window, default_model_path):
+    window.open_model_file(str(default_model_path))
+    tree = window.layer_tree
+    tree.layer_item("Conv2D_2").setExpanded(True)  # as a click on its arrow does
+    assert tree.header().sectionSize(0) >= tree.sizeHintForColumn(0)  # "map 63" fits, not "map ..."
+
+
 def test_tree_selection_and_state_follow_each_other(window, default_model_path, qtbot):
     window.open_model_file(str(default_model_path))
     conv2 = window.layer_tree.layer_item("Conv2D_2")
