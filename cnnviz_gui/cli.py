@@ -46,7 +46,7 @@ def _fail(message: str, code: int = 2) -> int:
 def _cmd_info(args) -> int:
     import json
 
-    from cnnviz_gui.core.models import ModelLoadError, open_model
+    from cnnviz_gui.core.models.loading import ModelLoadError, open_model
 
     try:
         loaded = open_model(args.model)
@@ -61,7 +61,7 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from cnnviz_gui.core import training
+    from cnnviz_gui.core.training import cnn as training
 
     if args.kind == "cnn":
         out = args.out or "mnist_cnn.keras"
@@ -74,7 +74,7 @@ def _cmd_train(args) -> int:
 
 
 def _train_autoencoder(args) -> int:
-    from cnnviz_gui.core.autoencoders import train_autoencoder
+    from cnnviz_gui.core.training.autoencoders import train_autoencoder
 
     kind = args.kind
     if args.latent_dim < 1:
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "func", None) is None:
             build_parser().print_help()
             return 0
-        from cnnviz_gui.core.native_logs import native_stderr_silenced
+        from cnnviz_gui.core.runtime.native_logs import native_stderr_silenced
 
         with native_stderr_silenced():
             return args.func(args)

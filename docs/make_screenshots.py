@@ -136,7 +136,7 @@ prepare.used = set()
 
 def latent_screenshot(app: QApplication, w) -> None:
     """The Latent tab with the bundled VAE: scatter, a decoded point, the generation panel."""
-    from cnnviz_gui.core.latent import bundled_autoencoder_path
+    from cnnviz_gui.core.latent.space import bundled_autoencoder_path
 
     panel = w.latent_panel
     w.open_model_file(str(bundled_autoencoder_path("vae")))

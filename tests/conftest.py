@@ -46,7 +46,7 @@ def default_model_path() -> Path:
 
 @pytest.fixture(scope="session")
 def default_loaded(default_model_path):
-    from cnnviz_gui.core.models import open_model
+    from cnnviz_gui.core.models.loading import open_model
 
     return open_model(default_model_path)
 
@@ -316,7 +316,7 @@ def live_window(qtbot):
     Messages and consent questions are recorded in ``window.messages`` / ``window.consents`` instead of
     showing modal boxes. The window is closed (compute thread stopped) at the end.
     """
-    from cnnviz_gui.core.compute import ComputeThread, configure_tensorflow
+    from cnnviz_gui.core.runtime.jobs import ComputeThread, configure_tensorflow
     from cnnviz_gui.ui.app import configure_pyqtgraph
     from cnnviz_gui.ui.bridge import ComputeBridge
     from cnnviz_gui.ui.main_window import MainWindow
@@ -328,7 +328,7 @@ def live_window(qtbot):
     warm_bundled_mnist()  # as MainWindow.start() does on the compute thread
     import gc
 
-    # the app freezes its start-up objects once (core/memory.py); this long test process has made many more
+    # the app freezes its start-up objects once (core/runtime/memory.py); this long test process has made many more
     # since, which would make every garbage collection slow: start each window test from the app's state
     gc.collect()
     gc.freeze()
@@ -346,7 +346,7 @@ def live_window(qtbot):
 
 # -- a main window on a synchronous compute thread whose message boxes and questions are recorded ---------
 def make_window(qtbot, compute=None, answer: bool = True):
-    from cnnviz_gui.core.compute import ComputeThread
+    from cnnviz_gui.core.runtime.jobs import ComputeThread
     from cnnviz_gui.ui.app import configure_pyqtgraph
     from cnnviz_gui.ui.bridge import ComputeBridge
     from cnnviz_gui.ui.main_window import MainWindow

@@ -47,11 +47,11 @@ def run(args) -> int:
 
     import numpy as np
 
-    from cnnviz_gui.core import activations as act
-    from cnnviz_gui.core.activation_figures import maps_figure
+    from cnnviz_gui.core.activations import probe as act
+    from cnnviz_gui.core.activations.figures import maps_figure
     from cnnviz_gui.core.datasets import DatasetError, load_dataset
     from cnnviz_gui.core.figures import ExportError, save, save_arrays
-    from cnnviz_gui.core.models import ModelLoadError, open_model
+    from cnnviz_gui.core.models.loading import ModelLoadError, open_model
     from cnnviz_gui.core.preprocess import (
         CONVENTIONS,
         ImageInputError,

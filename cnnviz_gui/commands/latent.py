@@ -62,10 +62,10 @@ def run(args) -> int:
     import numpy as np
 
     from cnnviz_gui.cli import TextProgress
-    from cnnviz_gui.core import latent
     from cnnviz_gui.core.figures import ExportError, save, save_arrays
-    from cnnviz_gui.core.latent_figures import overview_figure
-    from cnnviz_gui.core.models import ModelLoadError, open_model
+    from cnnviz_gui.core.latent import space as latent
+    from cnnviz_gui.core.latent.figures import overview_figure
+    from cnnviz_gui.core.models.loading import ModelLoadError, open_model
 
     try:
         loaded = open_model(args.model)

@@ -53,10 +53,10 @@ def _preset_name(name: str, presets) -> str | None:
 
 def run(args) -> int:
     from cnnviz_gui.cli import TextProgress
-    from cnnviz_gui.core import oip
     from cnnviz_gui.core.figures import ExportError, save, save_arrays
-    from cnnviz_gui.core.models import ModelLoadError, open_model
-    from cnnviz_gui.core.oip_figures import atlas_figure, result_gif, run_figure
+    from cnnviz_gui.core.models.loading import ModelLoadError, open_model
+    from cnnviz_gui.core.oip import engine as oip
+    from cnnviz_gui.core.oip.figures import atlas_figure, result_gif, run_figure
     from cnnviz_gui.core.preprocess import CONVENTIONS, guess_convention
 
     if args.out is None and args.npz is None:

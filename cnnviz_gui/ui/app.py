@@ -12,9 +12,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from cnnviz_gui.core.compute import ComputeThread
-from cnnviz_gui.core.logs import install_crash_handler, setup_logging
 from cnnviz_gui.core.resources import resource_path
+from cnnviz_gui.core.runtime.jobs import ComputeThread
+from cnnviz_gui.core.runtime.logs import install_crash_handler, setup_logging
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.main_window import MainWindow
 from cnnviz_gui.ui.preferences_dialog import apply_theme

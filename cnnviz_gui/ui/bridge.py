@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from cnnviz_gui.core.compute import ComputeThread, Job, JobError
+from cnnviz_gui.core.runtime.jobs import ComputeThread, Job, JobError
 
 
 class ComputeBridge(QObject):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from cnnviz_gui.core.models import ModelLoadError
+from cnnviz_gui.core.models.loading import ModelLoadError
 
 
 def consent_text(err: ModelLoadError) -> str:

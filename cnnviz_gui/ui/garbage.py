@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 
-from cnnviz_gui.core.memory import release_unused
+from cnnviz_gui.core.runtime.memory import release_unused
 
 #: milliseconds between checks; a check collects only the generations whose thresholds were crossed
 INTERVAL_MS = 250

@@ -20,25 +20,25 @@ from PySide6.QtWidgets import (
 
 from cnnviz_gui import __version__
 from cnnviz_gui.core import figures
-from cnnviz_gui.core.compute import JobError, configure_tensorflow
 from cnnviz_gui.core.datasets import warm_bundled_mnist
-from cnnviz_gui.core.models import MODEL_SUFFIXES, LoadedModel, ModelLoadError, open_model
+from cnnviz_gui.core.models.loading import MODEL_SUFFIXES, LoadedModel, ModelLoadError, open_model
 from cnnviz_gui.core.resources import default_model_path
+from cnnviz_gui.core.runtime.jobs import JobError, configure_tensorflow
 from cnnviz_gui.core.session import SESSION_SUFFIX
 from cnnviz_gui.ui import dialogs
-from cnnviz_gui.ui.activation_view import ActivationView
+from cnnviz_gui.ui.activations.compare import CompareView
+from cnnviz_gui.ui.activations.view import ActivationView
 from cnnviz_gui.ui.bridge import ComputeBridge
-from cnnviz_gui.ui.compare_view import CompareView
 from cnnviz_gui.ui.garbage import collect_on_gui_thread, release_unused_when_idle
-from cnnviz_gui.ui.input_panel import InputPanel
-from cnnviz_gui.ui.latent_panel import LatentPanel
-from cnnviz_gui.ui.layer_tree import LayerTree
-from cnnviz_gui.ui.model_panel import ModelPanel, recent_labels
-from cnnviz_gui.ui.oip_panel import OipPanel
+from cnnviz_gui.ui.input.panel import InputPanel
+from cnnviz_gui.ui.latent.panel import LatentPanel
+from cnnviz_gui.ui.model.layer_tree import LayerTree
+from cnnviz_gui.ui.model.panel import ModelPanel, recent_labels
+from cnnviz_gui.ui.model.summary import SummaryView
+from cnnviz_gui.ui.oip.panel import OipPanel
 from cnnviz_gui.ui.session import SessionManager
 from cnnviz_gui.ui.settings import Preferences, open_settings
 from cnnviz_gui.ui.state import AppState
-from cnnviz_gui.ui.summary_view import SummaryView
 from cnnviz_gui.ui.window_dialogs import WindowDialogs
 
 MAX_RECENT = 10
@@ -137,7 +137,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         return dock
 
     def add_view(self, widget: QWidget, title: str | None = None) -> int:
-        """Add a central tab; the widget should implement :class:`~cnnviz_gui.ui.view.ExportableView`.
+        """Add a central tab; the widget should implement :class:`~cnnviz_gui.ui.widgets.view.ExportableView`.
 
         Optional: ``session_state()``/``restore_session(d)`` (see :mod:`cnnviz_gui.ui.session`) and
         ``apply_preferences(prefs)`` (called now and whenever the preferences change).

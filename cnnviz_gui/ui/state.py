@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from cnnviz_gui.core.models import LoadedModel, ModelInfo
+from cnnviz_gui.core.models.loading import LoadedModel, ModelInfo
 
 
 class AppState(QObject):

@@ -10,11 +10,11 @@ import os
 
 from PySide6.QtWidgets import QWidget
 
-from cnnviz_gui.core.compute import library_versions
+from cnnviz_gui.core.runtime.jobs import library_versions
 from cnnviz_gui.ui.help_dialogs import AboutDialog, ShortcutsDialog, UserGuideDialog
+from cnnviz_gui.ui.model.training_dialog import TrainingDialog
 from cnnviz_gui.ui.preferences_dialog import PreferencesDialog, apply_theme
 from cnnviz_gui.ui.settings import Preferences
-from cnnviz_gui.ui.training_dialog import TrainingDialog
 
 
 class WindowDialogs:

@@ -49,8 +49,8 @@ def test_stroke_to_screen_latency(qtbot):
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
 
-    from cnnviz_gui.core.compute import ComputeThread
     from cnnviz_gui.core.resources import default_model_path
+    from cnnviz_gui.core.runtime.jobs import ComputeThread
     from cnnviz_gui.ui.app import configure_pyqtgraph
     from cnnviz_gui.ui.bridge import ComputeBridge
     from cnnviz_gui.ui.main_window import MainWindow

@@ -28,8 +28,8 @@ def _report(name: str, values) -> None:
 
 @pytest.fixture(scope="module")
 def spaces():
-    from cnnviz_gui.core import latent
-    from cnnviz_gui.core.models import open_model
+    from cnnviz_gui.core.latent import space as latent
+    from cnnviz_gui.core.models.loading import open_model
 
     return {k: latent.open_space(open_model(latent.bundled_autoencoder_path(k)).model) for k in ("ae", "vae")}
 
@@ -38,10 +38,10 @@ def test_bench_decode_direct_and_on_screen(spaces, qtbot):
     """Decode one point: the compiled call alone, and hover -> image on screen through the compute thread."""
     from PySide6.QtWidgets import QApplication
 
-    from cnnviz_gui.core.compute import ComputeThread
+    from cnnviz_gui.core.runtime.jobs import ComputeThread
     from cnnviz_gui.ui.app import configure_pyqtgraph
     from cnnviz_gui.ui.bridge import ComputeBridge
-    from cnnviz_gui.ui.latent_panel import LatentPanel
+    from cnnviz_gui.ui.latent.panel import LatentPanel
     from cnnviz_gui.ui.state import AppState
 
     print("\nlatent decode (one point)")
@@ -54,8 +54,8 @@ def test_bench_decode_direct_and_on_screen(spaces, qtbot):
             times.append(time.perf_counter() - t0)
         _report(f"{kind} compiled decode call", times[20:])
 
-    from cnnviz_gui.core import latent
-    from cnnviz_gui.core.models import open_model
+    from cnnviz_gui.core.latent import space as latent
+    from cnnviz_gui.core.models.loading import open_model
 
     configure_pyqtgraph()
     app = QApplication.instance()
@@ -96,7 +96,7 @@ def test_bench_scatter_frames(qtbot):
     from PySide6.QtGui import QPainter, QPixmap
 
     from cnnviz_gui.ui.app import configure_pyqtgraph
-    from cnnviz_gui.ui.latent_widgets import DEFAULT_MAX_SHOWN, LatentScatter
+    from cnnviz_gui.ui.latent.widgets import DEFAULT_MAX_SHOWN, LatentScatter
 
     configure_pyqtgraph()
     print("\nlatent scatter frame time (pan + render 900x650)")
@@ -124,8 +124,8 @@ def test_bench_scatter_frames(qtbot):
 
 
 def test_bench_encode_and_grid(spaces):
-    from cnnviz_gui.core import latent
     from cnnviz_gui.core.datasets import load_bundled_mnist
+    from cnnviz_gui.core.latent import space as latent
 
     ds = load_bundled_mnist()
     print("\nlatent encode 10k and 30 x 30 grid")

@@ -45,8 +45,8 @@ def measure() -> dict:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from cnnviz_gui.core.compute import ComputeThread, configure_tensorflow
     from cnnviz_gui.core.resources import default_model_path
+    from cnnviz_gui.core.runtime.jobs import ComputeThread, configure_tensorflow
     from cnnviz_gui.ui.app import configure_pyqtgraph
     from cnnviz_gui.ui.bridge import ComputeBridge
     from cnnviz_gui.ui.main_window import MainWindow

@@ -28,7 +28,7 @@ EAGER_MAPS = int(os.environ.get("OIP_BENCH_EAGER_MAPS", "4"))
 
 
 def _loaded():
-    from cnnviz_gui.core.models import open_model
+    from cnnviz_gui.core.models.loading import open_model
     from cnnviz_gui.core.resources import default_model_path
 
     return open_model(default_model_path())
@@ -58,7 +58,7 @@ def articles_loop(submodel, x0: np.ndarray, map_index: int, steps: int = STEPS, 
 def bench_eager(loaded, engine_result) -> tuple[float, str]:
     import keras
 
-    from cnnviz_gui.core import oip_init
+    from cnnviz_gui.core.oip import start_images as oip_init
 
     model = loaded.model
     sub = keras.Model(model.inputs, model.get_layer(LAYER).output)
@@ -73,7 +73,7 @@ def bench_eager(loaded, engine_result) -> tuple[float, str]:
 
 
 def bench_engine(loaded):
-    from cnnviz_gui.core import oip
+    from cnnviz_gui.core.oip import engine as oip
 
     req = oip.OipRequest(LAYER, list(range(MAPS)), oip.preset("Seed (articles)", steps=3))
     oip.run_oip(loaded, req)  # trace the step once (as the app does on its first run)
@@ -90,7 +90,7 @@ def bench_tf_keras_vis(loaded) -> tuple[float | None, str]:
         from tf_keras_vis.utils.scores import CategoricalScore
     except Exception as err:  # not installed, or incompatible with this Keras
         return None, f"tf-keras-vis cannot be imported: {type(err).__name__}: {err}"
-    from cnnviz_gui.core import oip_init
+    from cnnviz_gui.core.oip import start_images as oip_init
 
     try:
         am = ActivationMaximization(loaded.model, model_modifier=ExtractIntermediateLayer(LAYER), clone=True)
@@ -114,11 +114,11 @@ def bench_live_overhead(loaded, steps: int = STEPS, maps: int = MAPS, repeats: i
     from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication
 
-    from cnnviz_gui.core import oip
-    from cnnviz_gui.core.compute import ComputeThread
+    from cnnviz_gui.core.oip import engine as oip
+    from cnnviz_gui.core.runtime.jobs import ComputeThread
     from cnnviz_gui.ui.app import configure_pyqtgraph
     from cnnviz_gui.ui.bridge import ComputeBridge
-    from cnnviz_gui.ui.oip_panel import OipPanel
+    from cnnviz_gui.ui.oip.panel import OipPanel
     from cnnviz_gui.ui.state import AppState
 
     app = QApplication.instance() or QApplication([])

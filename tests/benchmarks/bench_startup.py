@@ -57,7 +57,7 @@ _DLOPEN_PROBE = r"""
 import ctypes, os, sys, threading, time
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6.QtWidgets import QApplication
-from cnnviz_gui.core import tf_loader
+from cnnviz_gui.core.runtime import tf_loader
 from cnnviz_gui.ui.watchdog import GuiWatchdog
 app = QApplication([])
 wd = GuiWatchdog(threshold_ms=1e9).start()

@@ -32,7 +32,7 @@ def uniform_box(n: int, z_data: np.ndarray, seed: int) -> np.ndarray:
 
 
 def _sampler(method: str):
-    from cnnviz_gui.core.latent_generation import sample_latent
+    from cnnviz_gui.core.latent.generation import sample_latent
 
     return lambda n, z_data, seed: sample_latent(method, n, z_data, seed)
 
@@ -47,9 +47,9 @@ SCHEMES = {
 
 
 def measure(n: int = 2000, seed: int = 0) -> list[dict]:
-    from cnnviz_gui.core import latent
-    from cnnviz_gui.core.latent_generation import data_gaps, default_classifier, nearest_distances
-    from cnnviz_gui.core.models import open_model
+    from cnnviz_gui.core.latent import space as latent
+    from cnnviz_gui.core.latent.generation import data_gaps, default_classifier, nearest_distances
+    from cnnviz_gui.core.models.loading import open_model
 
     clf = default_classifier()
     data = latent.load_named_dataset("mnist-sample")

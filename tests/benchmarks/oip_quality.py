@@ -14,8 +14,8 @@ import numpy as np
 
 
 def measure(preset_name: str, steps: int = 600, layer: str = "Conv2D_3", maps=range(128), seed: int = 0):
-    from cnnviz_gui.core import oip
-    from cnnviz_gui.core.models import open_model
+    from cnnviz_gui.core.models.loading import open_model
+    from cnnviz_gui.core.oip import engine as oip
     from cnnviz_gui.core.resources import default_model_path
 
     loaded = open_model(default_model_path())

@@ -8,7 +8,7 @@ import pytest
 keras = pytest.importorskip("keras")
 from keras import layers  # noqa: E402
 
-from cnnviz_gui.core.activations import (  # noqa: E402
+from cnnviz_gui.core.activations.probe import (  # noqa: E402
     PROBE_KEY,
     Probe,
     class_difference,
@@ -21,7 +21,7 @@ from cnnviz_gui.core.activations import (  # noqa: E402
     normalise_per_map,
 )
 from cnnviz_gui.core.datasets import Dataset, load_bundled_mnist  # noqa: E402
-from cnnviz_gui.core.models import LoadedModel, describe, open_model  # noqa: E402
+from cnnviz_gui.core.models.loading import LoadedModel, describe, open_model  # noqa: E402
 from cnnviz_gui.core.preprocess import standardise  # noqa: E402
 from cnnviz_gui.core.resources import default_model_path  # noqa: E402
 

@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from cnnviz_gui.core.child_process import ChildJobCancelled, ChildJobFailed, run_in_child
-from cnnviz_gui.core.compute import JobCancelled
+from cnnviz_gui.core.runtime.child_process import ChildJobCancelled, ChildJobFailed, run_in_child
+from cnnviz_gui.core.runtime.jobs import JobCancelled
 
 
 def child_pid_then_sleep(path: str, seconds: float) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnviz_gui.cli import main
-from cnnviz_gui.core.latent import bundled_autoencoder_path
+from cnnviz_gui.core.latent.space import bundled_autoencoder_path
 
 
 def test_latent_writes_figure_and_npz(tmp_path, capsys):

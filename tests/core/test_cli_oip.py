@@ -6,8 +6,8 @@ import numpy as np
 from PIL import Image
 
 from cnnviz_gui import cli
-from cnnviz_gui.core import oip
-from cnnviz_gui.core.oip_figures import atlas_figure, run_figure
+from cnnviz_gui.core.oip import engine as oip
+from cnnviz_gui.core.oip.figures import atlas_figure, run_figure
 from cnnviz_gui.core.resources import default_model_path
 
 MODEL = str(default_model_path())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from cnnviz_gui.core.compute import ComputeThread, JobCancelled
+from cnnviz_gui.core.runtime.jobs import ComputeThread, JobCancelled
 
 
 def test_synchronous_mode_runs_inline():

@@ -14,7 +14,7 @@ import pytest
 from hostile_corpus import OPENS, REFUSED
 
 from cnnviz_gui.cli import main
-from cnnviz_gui.core.models import ModelLoadError, open_model
+from cnnviz_gui.core.models.loading import ModelLoadError, open_model
 
 
 @pytest.mark.parametrize("key", sorted(REFUSED))

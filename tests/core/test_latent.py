@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz_gui.core import latent
-from cnnviz_gui.core.latent_generation import (
+from cnnviz_gui.core.latent import space as latent
+from cnnviz_gui.core.latent.generation import (
     SAMPLING_METHODS,
     data_gaps,
     generate,
@@ -17,7 +17,7 @@ from cnnviz_gui.core.latent_generation import (
 
 @pytest.fixture(scope="module")
 def vae_space():
-    from cnnviz_gui.core.models import open_model
+    from cnnviz_gui.core.models.loading import open_model
 
     loaded = open_model(latent.bundled_autoencoder_path("vae"))
     return latent.LatentSpace(latent.recognise(loaded.model))
@@ -25,7 +25,7 @@ def vae_space():
 
 @pytest.fixture(scope="module")
 def ae_space():
-    from cnnviz_gui.core.models import open_model
+    from cnnviz_gui.core.models.loading import open_model
 
     loaded = open_model(latent.bundled_autoencoder_path("ae"))
     return latent.LatentSpace(latent.recognise(loaded.model))
@@ -163,8 +163,8 @@ def test_generation_classifies_decoded_images(ae_space, vae_space):
 
 
 def test_figures_are_saved(tmp_path, vae_space):
-    from cnnviz_gui.core import latent_figures as lf
     from cnnviz_gui.core.figures import save
+    from cnnviz_gui.core.latent import figures as lf
 
     ds = latent.load_named_dataset("mnist-sample")
     z = vae_space.encode(ds.x[:500]).z
@@ -189,7 +189,7 @@ def test_bundled_autoencoders_take_inputs_in_0_1(ae_space, vae_space):
 
     for space in (ae_space, vae_space):
         assert space.convention == "0..1"
-    from cnnviz_gui.core.models import open_model
+    from cnnviz_gui.core.models.loading import open_model
 
     model = open_model(latent.bundled_autoencoder_path("ae")).model
     assert guess_convention(model).convention == "0..1"

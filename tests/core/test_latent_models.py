@@ -16,9 +16,9 @@ def small_mnist() -> Dataset:
 
 @pytest.mark.parametrize("kind", ["ae", "vae"])
 def test_train_one_epoch_save_and_reopen_in_safe_mode(tmp_path, small_mnist, kind):
-    from cnnviz_gui.core.autoencoders import train_autoencoder
-    from cnnviz_gui.core.latent import LatentSpace, recognise
-    from cnnviz_gui.core.models import open_model
+    from cnnviz_gui.core.latent.space import LatentSpace, recognise
+    from cnnviz_gui.core.models.loading import open_model
+    from cnnviz_gui.core.training.autoencoders import train_autoencoder
 
     seen = []
     res = train_autoencoder(
@@ -72,8 +72,8 @@ def _flat_autoencoder(name="flat_ae"):
 def test_nested_submodels_under_other_names_are_found():
     import keras
 
-    from cnnviz_gui.core.autoencoders import build_decoder, build_encoder
-    from cnnviz_gui.core.latent import recognise
+    from cnnviz_gui.core.latent.space import recognise
+    from cnnviz_gui.core.training.autoencoders import build_decoder, build_encoder
 
     enc, dec = build_encoder(latent_dim=4), build_decoder(latent_dim=4)
     enc.name, dec.name = "compress", "expand"  # noqa: B010 - Keras allows renaming before use
@@ -86,7 +86,7 @@ def test_nested_submodels_under_other_names_are_found():
     assert sorted(rec.candidates) == ["compress", "expand"]
     # naming them explicitly gives the same; wrong names say what exists
     assert recognise(model, "compress", "expand").recognition.how == "named"
-    from cnnviz_gui.core.latent import LatentError
+    from cnnviz_gui.core.latent.space import LatentError
 
     with pytest.raises(LatentError, match="sub-models: compress, expand"):
         recognise(model, "encoder", "expand")
@@ -95,7 +95,7 @@ def test_nested_submodels_under_other_names_are_found():
 
 
 def test_bottleneck_split_guess_and_explicit():
-    from cnnviz_gui.core.latent import LatentError, LatentSpace, recognise
+    from cnnviz_gui.core.latent.space import LatentError, LatentSpace, recognise
 
     model = _flat_autoencoder()
     guessed = recognise(model)
@@ -119,7 +119,7 @@ def test_skip_connection_cannot_be_split():
     import keras
     from keras import layers
 
-    from cnnviz_gui.core.latent import LatentError, recognise
+    from cnnviz_gui.core.latent.space import LatentError, recognise
 
     x = keras.Input((8,))
     z = layers.Dense(2, name="code")(x)
@@ -130,9 +130,9 @@ def test_skip_connection_cannot_be_split():
 
 
 def test_encoder_and_decoder_files(tmp_path):
-    from cnnviz_gui.core.autoencoders import build_decoder, build_encoder
-    from cnnviz_gui.core.latent import LatentError, recognise
-    from cnnviz_gui.core.models import open_model
+    from cnnviz_gui.core.latent.space import LatentError, recognise
+    from cnnviz_gui.core.models.loading import open_model
+    from cnnviz_gui.core.training.autoencoders import build_decoder, build_encoder
 
     build_encoder(latent_dim=2, variational=True).save(tmp_path / "enc.keras")
     build_decoder(latent_dim=2).save(tmp_path / "dec.keras")
@@ -147,7 +147,7 @@ def test_encoder_and_decoder_files(tmp_path):
 
 
 def test_classifier_is_not_an_autoencoder(default_loaded):
-    from cnnviz_gui.core.latent import LatentError, recognise
+    from cnnviz_gui.core.latent.space import LatentError, recognise
 
     with pytest.raises(LatentError) as info:
         recognise(default_loaded.model)
@@ -159,7 +159,7 @@ def test_classifier_is_not_an_autoencoder(default_loaded):
 
 
 def test_explore_reports_refused_files_and_failures_as_messages(bad_models, default_loaded):
-    from cnnviz_gui.core.latent import explore
+    from cnnviz_gui.core.latent.space import explore
 
     space, cands, message = explore(files=(str(bad_models["lambda_keras"]), str(bad_models["lambda_keras"])))
     assert space is None and cands == ([], []) and "contains Python code" in message

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz_gui.core import latent
-from cnnviz_gui.core.latent_generation import nearest_distances
+from cnnviz_gui.core.latent import space as latent
+from cnnviz_gui.core.latent.generation import nearest_distances
 
 
 def _clusters(n_per: int = 125, d: int = 5, seed: int = 0):

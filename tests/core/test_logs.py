@@ -6,7 +6,7 @@ import logging
 import sys
 import threading
 
-from cnnviz_gui.core import logs
+from cnnviz_gui.core.runtime import logs
 
 
 def test_crash_handler_logs_and_notifies(tmp_path, monkeypatch):

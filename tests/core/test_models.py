@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnnviz_gui.core.models import ModelLoadError, open_model, precheck
+from cnnviz_gui.core.models.loading import ModelLoadError, open_model, precheck
 
 
 def test_default_model_description(default_loaded):

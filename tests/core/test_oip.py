@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz_gui.core import oip, oip_init
+from cnnviz_gui.core.oip import engine as oip
+from cnnviz_gui.core.oip import start_images as oip_init
 
 
 @pytest.fixture(scope="module")
@@ -13,7 +14,7 @@ def dead_map_model():
     """A tiny CNN whose last conv layer has a live map 0 and a dead map 1 (zero kernel, negative bias)."""
     import keras
 
-    from cnnviz_gui.core.models import LoadedModel, describe
+    from cnnviz_gui.core.models.loading import LoadedModel, describe
 
     x = keras.Input((12, 12, 1))
     h = keras.layers.Conv2D(4, 3, activation="relu", name="c1")(x)
@@ -185,7 +186,7 @@ def test_bad_requests_are_explained(default_loaded):
 
 def test_data_active_flags_dead_maps(dead_map_model):
     from cnnviz_gui.core.datasets import Dataset
-    from cnnviz_gui.core.oip_target import data_active
+    from cnnviz_gui.core.oip.target import data_active
 
     rng = np.random.default_rng(0)
     ds = Dataset(
@@ -197,7 +198,7 @@ def test_data_active_flags_dead_maps(dead_map_model):
 def test_retrace_survives_a_layer_reused_in_another_graph():
     import keras
 
-    from cnnviz_gui.core.models import LoadedModel, describe
+    from cnnviz_gui.core.models.loading import LoadedModel, describe
 
     x = keras.Input((10, 10, 1))
     conv = keras.layers.Conv2D(3, 3, activation="relu", name="c")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz_gui.core import oip
+from cnnviz_gui.core.oip import engine as oip
 
 
 def _loaded(model):
-    from cnnviz_gui.core.models import LoadedModel, describe
+    from cnnviz_gui.core.models.loading import LoadedModel, describe
 
     return LoadedModel(model, describe(model, "tiny.keras", None))
 
@@ -100,7 +100,7 @@ def _threshold_model():
 
 def test_data_active_feeds_the_data_in_the_convention():
     from cnnviz_gui.core.datasets import Dataset, load_bundled_mnist
-    from cnnviz_gui.core.oip_target import data_active
+    from cnnviz_gui.core.oip.target import data_active
 
     full = load_bundled_mnist()
     ds = Dataset("few", full.x[:40], full.y[:40], full.class_names)

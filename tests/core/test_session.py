@@ -17,7 +17,7 @@ from cnnviz_gui.core.session import (
     save_session,
     session_path,
 )
-from cnnviz_gui.core.training_jobs import TrainingRequest, subset
+from cnnviz_gui.core.training.jobs import TrainingRequest, subset
 
 
 def _session() -> Session:

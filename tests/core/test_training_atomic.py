@@ -9,8 +9,8 @@ import keras
 import pytest
 
 from cnnviz_gui.core.datasets import Dataset, load_bundled_mnist
-from cnnviz_gui.core.models import open_model
-from cnnviz_gui.core.training import train_cnn
+from cnnviz_gui.core.models.loading import open_model
+from cnnviz_gui.core.training.cnn import train_cnn
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 from long_session import add_activation_view
 
 from cnnviz_gui.core.datasets import Dataset, load_bundled_mnist
-from cnnviz_gui.core.training import train_cnn
+from cnnviz_gui.core.training.cnn import train_cnn
 
 MAX_STALL_MS = 100
 MAX_STOP_MS = 250
@@ -205,7 +205,7 @@ def _latent_panel(window, watchdog, qtbot):
 
 
 def test_encoding_ten_thousand_digits_never_stalls_and_stops_fast(live_window, gui_watchdog, qtbot):
-    from cnnviz_gui.core.latent import bundled_autoencoder_path
+    from cnnviz_gui.core.latent.space import bundled_autoencoder_path
 
     w = live_window
     panel = _latent_panel(w, gui_watchdog, qtbot)

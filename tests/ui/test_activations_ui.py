@@ -10,7 +10,7 @@ from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from cnnviz_gui.core.preprocess import digit_from_ink
-from cnnviz_gui.ui.dataset_browser import STRIP_PAGE
+from cnnviz_gui.ui.input.dataset_browser import STRIP_PAGE
 
 
 @pytest.fixture
@@ -240,7 +240,7 @@ def test_colour_map_and_levels(cnn_window):
     assert view.grid.levels == (0.0, 1.0)
     shown = view.grid.image.image
     assert np.nanmax(shown) == pytest.approx(1.0)
-    from cnnviz_gui.ui.map_grid import lookup_table
+    from cnnviz_gui.ui.widgets.map_grid import lookup_table
 
     view.colours.box.setCurrentText("jet")
     np.testing.assert_array_equal(view.grid.image.lut, lookup_table("jet"))

@@ -8,7 +8,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication
 
-from cnnviz_gui.ui.canvas import MAX_UNDO, DrawingCanvas
+from cnnviz_gui.ui.input.canvas import MAX_UNDO, DrawingCanvas
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import weakref
 
 from PySide6.QtCore import QObject
 
-from cnnviz_gui.core.compute import ComputeThread
+from cnnviz_gui.core.runtime.jobs import ComputeThread
 
 
 class _Cycle(QObject):

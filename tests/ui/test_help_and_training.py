@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cnnviz_gui.core.compute import ComputeThread
+from cnnviz_gui.core.runtime.jobs import ComputeThread
 from cnnviz_gui.ui.help_dialogs import menu_actions
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from hostile_corpus import OPENS, REFUSED
 
-from cnnviz_gui.core.compute import ComputeThread
+from cnnviz_gui.core.runtime.jobs import ComputeThread
 from cnnviz_gui.ui.app import configure_pyqtgraph
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.main_window import MainWindow

@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from cnnviz_gui.core import logs
 from cnnviz_gui.core.datasets import load_bundled_mnist
-from cnnviz_gui.core.training import train_cnn
+from cnnviz_gui.core.runtime import logs
+from cnnviz_gui.core.training.cnn import train_cnn
 from cnnviz_gui.ui import dialogs
 
 
@@ -115,7 +115,7 @@ def test_the_stop_button_and_esc_end_any_running_job(new_window, qtbot):
 
     from PySide6.QtCore import Qt
 
-    from cnnviz_gui.core.compute import ComputeThread, JobCancelled
+    from cnnviz_gui.core.runtime.jobs import ComputeThread, JobCancelled
     from cnnviz_gui.ui.help_dialogs import menu_actions
 
     compute = ComputeThread()
@@ -155,7 +155,7 @@ def test_the_stop_button_and_esc_end_any_running_job(new_window, qtbot):
 
 
 def test_progress_arrives_while_a_job_runs_and_the_bridge_sleeps_when_idle(qtbot):
-    from cnnviz_gui.core.compute import ComputeThread
+    from cnnviz_gui.core.runtime.jobs import ComputeThread
     from cnnviz_gui.ui.bridge import ComputeBridge
 
     bridge = ComputeBridge(ComputeThread())

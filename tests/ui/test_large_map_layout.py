@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
-from cnnviz_gui.ui.activation_plots import LargeMap
+from cnnviz_gui.ui.activations.plots import LargeMap
 from cnnviz_gui.ui.app import configure_pyqtgraph
 
 

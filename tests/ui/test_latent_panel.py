@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from cnnviz_gui.core.compute import ComputeThread
 from cnnviz_gui.core.datasets import load_bundled_mnist
-from cnnviz_gui.core.latent import bundled_autoencoder_path
+from cnnviz_gui.core.latent.space import bundled_autoencoder_path
+from cnnviz_gui.core.runtime.jobs import ComputeThread
 
 
 @pytest.fixture(scope="module")
 def vae_loaded():
-    from cnnviz_gui.core.models import open_model
+    from cnnviz_gui.core.models.loading import open_model
 
     return open_model(bundled_autoencoder_path("vae"))
 
@@ -23,7 +23,7 @@ def vae_loaded():
 def panel(qtbot):
     from cnnviz_gui.ui.app import configure_pyqtgraph
     from cnnviz_gui.ui.bridge import ComputeBridge
-    from cnnviz_gui.ui.latent_panel import LatentPanel
+    from cnnviz_gui.ui.latent.panel import LatentPanel
     from cnnviz_gui.ui.state import AppState
 
     configure_pyqtgraph()
@@ -148,7 +148,7 @@ def test_classifier_is_explained_and_correction_offered(panel, default_loaded):
 
 
 def test_encoder_and_decoder_files(panel, tmp_path):
-    from cnnviz_gui.core.autoencoders import build_decoder, build_encoder
+    from cnnviz_gui.core.training.autoencoders import build_decoder, build_encoder
 
     build_encoder(latent_dim=3).save(tmp_path / "enc.keras")
     build_decoder(latent_dim=3).save(tmp_path / "dec.keras")
@@ -181,7 +181,7 @@ def test_threaded_compute_marks_an_input_set_before_the_model(qtbot, vae_loaded)
     """With the real compute thread: the input chosen before the VAE opens is marked once encoding ends."""
     from cnnviz_gui.ui.app import configure_pyqtgraph
     from cnnviz_gui.ui.bridge import ComputeBridge
-    from cnnviz_gui.ui.latent_panel import LatentPanel
+    from cnnviz_gui.ui.latent.panel import LatentPanel
     from cnnviz_gui.ui.state import AppState
 
     configure_pyqtgraph()
@@ -203,7 +203,7 @@ def test_threaded_compute_marks_an_input_set_before_the_model(qtbot, vae_loaded)
 
 
 def test_many_points_are_drawn_as_a_subset_unless_all_are_asked(qtbot):
-    from cnnviz_gui.ui.latent_widgets import DEFAULT_MAX_SHOWN, LatentScatter
+    from cnnviz_gui.ui.latent.widgets import DEFAULT_MAX_SHOWN, LatentScatter
 
     scatter = LatentScatter()
     qtbot.addWidget(scatter)

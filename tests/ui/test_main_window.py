@@ -6,11 +6,11 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from cnnviz_gui.core.compute import ComputeThread
+from cnnviz_gui.core.runtime.jobs import ComputeThread
 from cnnviz_gui.ui.app import configure_pyqtgraph
 from cnnviz_gui.ui.bridge import ComputeBridge
-from cnnviz_gui.ui.layer_tree import MAP_ROLE
 from cnnviz_gui.ui.main_window import MainWindow
+from cnnviz_gui.ui.model.layer_tree import MAP_ROLE
 from cnnviz_gui.ui.state import AppState
 
 

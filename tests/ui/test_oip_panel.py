@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz_gui.core.compute import ComputeThread
-from cnnviz_gui.core.oip_figures import contrast_stretch
+from cnnviz_gui.core.oip.figures import contrast_stretch
+from cnnviz_gui.core.runtime.jobs import ComputeThread
 from cnnviz_gui.ui.app import configure_pyqtgraph
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.main_window import MainWindow
-from cnnviz_gui.ui.oip_panel import OipPanel, format_maps
+from cnnviz_gui.ui.oip.panel import OipPanel, format_maps
 from cnnviz_gui.ui.state import AppState
 
 

@@ -7,7 +7,7 @@ import threading
 from conftest import ThreadWatch
 from PySide6.QtCore import QRunnable, QThread, QThreadPool
 
-from cnnviz_gui.core.compute import ComputeThread
+from cnnviz_gui.core.runtime.jobs import ComputeThread
 
 
 class Sleeper(QThread):

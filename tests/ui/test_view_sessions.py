@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz_gui.ui.oip_panel import OipPanel
+from cnnviz_gui.ui.oip.panel import OipPanel
 from cnnviz_gui.ui.settings import Preferences
 
 
@@ -130,7 +130,7 @@ def test_compare_colours_classes_and_preference(new_window, default_model_path, 
 
 
 def test_latent_settings_in_session(new_window, tmp_path):
-    from cnnviz_gui.core.latent import bundled_autoencoder_path
+    from cnnviz_gui.core.latent.space import bundled_autoencoder_path
 
     w = new_window()
     w.open_model_file(str(bundled_autoencoder_path("vae")))
@@ -153,7 +153,7 @@ def test_latent_settings_in_session(new_window, tmp_path):
 
 
 def test_latent_projection_and_axes_wait_for_the_models_projections(qtbot):
-    from cnnviz_gui.ui.latent_controls import ExploreControls
+    from cnnviz_gui.ui.latent.controls import ExploreControls
 
     k = ExploreControls(["MNIST"], ("scatter",))
     qtbot.addWidget(k)
@@ -185,7 +185,7 @@ def test_input_page_and_brush_in_session_keep_the_sessions_input(new_window, def
 def test_oip_colours_follow_the_preference_until_chosen_and_join_the_session(
     new_window, default_model_path, tmp_path
 ):
-    from cnnviz_gui.ui.map_grid import lookup_table
+    from cnnviz_gui.ui.widgets.map_grid import lookup_table
 
     w = new_window()
     w.open_model_file(str(default_model_path))

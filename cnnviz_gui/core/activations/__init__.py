@@ -1,0 +1,1 @@
+"""Read out layers (the probe), class statistics of maps, and their figures."""

@@ -1,0 +1,1 @@
+"""Latent spaces of autoencoders and VAEs: recognition, encode/decode, projection, generation."""

@@ -1,0 +1,1 @@
+"""OIP search by gradient ascent: engine, start images, targets, types and figures."""

@@ -1,0 +1,1 @@
+"""The compute process: its job loop, cancellation, TensorFlow loading, logs and memory."""

@@ -1,0 +1,1 @@
+"""The default CNN, AE and VAE: builders and trainers."""

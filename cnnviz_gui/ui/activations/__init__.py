@@ -1,0 +1,1 @@
+"""The Activations and Compare tabs and their plots."""

@@ -1,0 +1,308 @@
+"""The Activations tab: the selected layer's maps (or unit values) and the class probabilities, live.
+
+Every change of input, layer, convention or model submits one probe job (``kind="probe"``): a newer request
+supersedes a pending one, so strokes on the canvas never queue stale forward passes. The probe returns every
+layer at once, so choosing another layer redraws without computing.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnviz_gui.core.activations.probe import Activations, forward, maps_of
+from cnnviz_gui.ui.activations.plots import LargeMap, ProbabilityBars, UnitBars
+from cnnviz_gui.ui.bridge import ComputeBridge
+from cnnviz_gui.ui.state import AppState
+from cnnviz_gui.ui.widgets.colour_choice import ColourChoice
+from cnnviz_gui.ui.widgets.image_widgets import LiveLabel
+from cnnviz_gui.ui.widgets.map_grid import MapGrid
+
+
+class ActivationView(QWidget):
+    """Central tab: maps of the selected layer, dense unit values, class probabilities; live."""
+
+    title = "Activations"
+    #: the view shows new activations (after every forward pass that reached the screen)
+    rendered = Signal()
+
+    def __init__(self, state: AppState, bridge: ComputeBridge, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.bridge = bridge
+        self.acts: Activations | None = None
+        self._acts_model = None
+        self.class_names: list[str] | None = None
+        self.last_latency_ms: float | None = None
+        self._requested_at = 0.0
+
+        self.layer_label = QLabel("No model")
+        self.layer_label.setStyleSheet("font-weight: bold")
+        self.colours = ColourChoice("Colour map of the maps")
+        self.levels_box = QComboBox()
+        self.levels_box.addItems(["shared levels", "levels per map"])
+        self.levels_box.setToolTip(
+            "Shared: one colour scale for the whole layer; per map: each map scaled to its range"
+        )
+        # a live line: a new text repaints only itself, never re-lays out the tab
+        self.status = LiveLabel("", color="#666666")
+        top = QHBoxLayout()
+        top.addWidget(self.layer_label)
+        top.addStretch(1)
+        top.addWidget(self.colours)
+        top.addWidget(self.levels_box)
+
+        self.grid = MapGrid()
+        self.units = UnitBars()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.grid)
+        self.stack.addWidget(self.units)
+        self.large = LargeMap()
+        self.probs = ProbabilityBars()
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.large)
+        right.addWidget(self.probs)
+        right.setSizes([300, 300])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.stack)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([520, 280])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(top)
+        lay.addWidget(self.status)
+        lay.addWidget(split, 1)
+
+        self.colours.changed.connect(self._on_style_changed)
+        self.levels_box.currentIndexChanged.connect(self._on_style_changed)
+        self.grid.map_clicked.connect(self._on_map_clicked)
+        self.large.hovered.connect(
+            lambda r, c, v: self.grid.readout.setText(
+                f"map {self.large.index}  row {r}, col {c}  value {v:.4g}"
+            )
+        )
+        state.model_changed.connect(self._on_model_changed)
+        state.input_changed.connect(lambda *_: self.request())
+        state.convention_changed.connect(lambda *_: self.request())
+        state.layer_selected.connect(lambda *_: self.render())
+        state.maps_selected.connect(self._on_maps_selected)
+        state.dataset_changed.connect(lambda ds: self.set_class_names(list(ds.class_names)))
+        self.large.show_map(None, None, self.cmap)
+        self.grid.clear("Open a model and choose an input")
+        if state.loaded is not None:
+            self._on_model_changed(state.loaded)
+
+    # -- properties -----------------------------------------------------------------------------------
+    @property
+    def cmap(self) -> str:
+        return self.colours.name
+
+    @property
+    def per_map(self) -> bool:
+        return self.levels_box.currentIndex() == 1
+
+    def set_class_names(self, names: list[str] | None) -> None:
+        self.class_names = names
+        self.render()
+
+    # -- sessions and preferences --------------------------------------------------------------------
+    def session_state(self) -> dict:
+        return {**self.colours.session_state(), "levels_per_map": self.per_map}
+
+    def restore_session(self, state: dict) -> None:
+        """Colour map (when it was chosen in the view, else the preference stays) and levels mode."""
+        self.colours.restore_session(state)
+        if isinstance(state.get("levels_per_map"), bool):
+            self.levels_box.setCurrentIndex(1 if state["levels_per_map"] else 0)
+
+    def apply_preferences(self, prefs) -> None:
+        """The default colour map, unless the person chose one in this view."""
+        self.colours.apply_preference(prefs.colormap)
+
+    # -- events ---------------------------------------------------------------------------------------
+    def _on_model_changed(self, loaded) -> None:
+        self.acts = None
+        info = loaded.info
+        if not self.state.layer:
+            first = info.conv_layers[0] if info.conv_layers else next(iter(info.iter_layers()), None)
+            if first is not None:
+                self.state.select_layer(first.name)
+        self.request()
+
+    def _on_style_changed(self, *_):
+        self.grid.set_colormap(self.cmap)
+        self.render()
+
+    def _on_map_clicked(self, i: int) -> None:
+        if self.state.layer:
+            self.state.select_maps(self.state.layer, [i])
+
+    def _on_maps_selected(self, layer: str, maps: list) -> None:
+        self._show_large(maps[0] if len(maps) == 1 else None)
+
+    # -- compute --------------------------------------------------------------------------------------
+    def request(self) -> None:
+        """Submit a forward pass for the current model, input and convention (superseding older ones)."""
+        loaded, image = self.state.loaded, self.state.input_image
+        if loaded is None or image is None:
+            return
+        convention = self.state.convention
+        self._requested_at = time.perf_counter()
+
+        def job(progress, cancelled):
+            t = time.perf_counter()
+            acts = forward(loaded, image, convention)
+            self.last_forward_ms = (time.perf_counter() - t) * 1000
+            return acts
+
+        self.bridge.submit(
+            job,
+            kind="probe",
+            label="Forward pass",
+            on_result=lambda acts: self._on_result(loaded, acts),
+            on_error=self._on_error,
+        )
+
+    def _on_result(self, loaded, acts: Activations) -> None:
+        if loaded is not self.state.loaded:
+            return  # a result for a model that is no longer open
+        self.acts = acts
+        self._acts_model = loaded
+        self.render()
+        self.last_latency_ms = (time.perf_counter() - self._requested_at) * 1000
+
+    def _on_error(self, err) -> None:
+        self.acts = None
+        self.grid.clear(f"The forward pass failed: {err.message}")
+        self.stack.setCurrentWidget(self.grid)
+        self.status.setText("forward pass failed")
+
+    # -- drawing --------------------------------------------------------------------------------------
+    def current_output(self) -> tuple[str, np.ndarray] | None:
+        layer = self.state.layer
+        if self.acts is None or not layer:
+            return None
+        if layer in self.acts.layers:
+            return layer, self.acts.layers[layer]
+        for key, value in self.acts.layers.items():
+            if key.split("/")[-1] == layer:
+                return key, value
+        return None
+
+    def _set_text(self, label: QLabel, text: str) -> None:
+        if label.text() != text:
+            label.setText(text)
+
+    def render(self) -> None:
+        """Show the current activations. Repeated calls for new inputs of the same layer only replace
+        pixels, bar heights and texts (the live path); nothing is rebuilt."""
+        t = time.perf_counter()
+        info = self.state.info
+        if self.acts is not None:
+            self.probs.set_probabilities(
+                self.acts.probabilities, self.class_names, " from logits" if self.acts.from_logits else ""
+            )
+        cur = self.current_output()
+        if cur is None:
+            if info is not None and self.state.layer and self.acts is not None:
+                self.grid.clear(f"{self.state.layer} cannot be read out in this model")
+                self.stack.setCurrentWidget(self.grid)
+            return
+        layer, out = cur
+        maps = maps_of(out)
+        if maps is None:
+            self._render_units(layer, out, info)
+        else:
+            if self.stack.currentWidget() is not self.grid:
+                self.stack.setCurrentWidget(self.grid)
+                self.large.setVisible(True)
+            self.grid.set_maps(maps, per_map=self.per_map)
+            n, h, w = maps.shape
+            silent = int((maps.reshape(n, -1).max(axis=1) <= 0).sum())
+            self._set_text(self.layer_label, f"{layer} — {n} maps of {h}x{w}")
+            lo, hi = float(maps.min()), float(maps.max())
+            self._set_text(
+                self.status, f"range {lo:.3g} … {hi:.3g}; {silent} of {n} maps silent for this input"
+            )
+            sel = self.state.maps
+            self._show_large(sel[0] if len(sel) == 1 else self.large.index)
+        self.render_count += 1
+        self.last_render_ms = (time.perf_counter() - t) * 1000
+        self.rendered.emit()
+
+    render_count = 0
+    last_render_ms = 0.0
+    last_forward_ms = 0.0
+
+    def _render_units(self, layer: str, out: np.ndarray, info) -> None:
+        self.units.set_values(out, self.cmap)
+        if self.stack.currentWidget() is not self.units:
+            self.stack.setCurrentWidget(self.units)
+            self.large.setVisible(False)  # a dense layer has no map to show large
+        self.units.setTitle(f"{layer}: {out.size} units (a dense layer: no maps)", size="10pt")
+        why = f"{layer} is a dense layer: its {out.size} units are values, not maps (see the bars)"
+        if info is not None and not info.conv_layers:
+            why += "; this model has no convolutional layers, so no layer has maps"
+        if self.grid.message.toPlainText() != why:
+            self.grid.clear(why)
+        self._set_text(self.layer_label, f"{layer} — {out.size} units")
+        self.large.show_map(None, None, self.cmap)
+        self._set_text(self.status, why)
+
+    def _show_large(self, i: int | None) -> None:
+        self.grid.set_highlight(i)
+        cur = self.current_output()
+        maps = maps_of(cur[1]) if cur is not None else None
+        if maps is None or i is None or not 0 <= i < len(maps):
+            if self.large.index is not None or self.large._title == "":
+                self.large.show_map(None, None, self.cmap)
+            return
+        self.large.show_map(maps[i], i, self.cmap, f"{cur[0]} map {i}")
+
+    # -- export ---------------------------------------------------------------------------------------
+    def export_figure(self):
+        cur = self.current_output()
+        if cur is None:
+            return None
+        from cnnviz_gui.core.activations.figures import maps_figure
+
+        layer, out = cur
+        label = self.state.input_label or "current input"
+        return maps_figure(
+            out,
+            layer,
+            cmap=self.cmap,
+            title=f"{self.state.info.name} / {layer}; input: {label}",
+            input_image=self.state.input_image,
+            probabilities=self.acts.probabilities,
+            class_names=self.class_names,
+            shared_levels=not self.per_map,
+        )
+
+    def export_arrays(self) -> dict | None:
+        cur = self.current_output()
+        if cur is None:
+            return None
+        arrays = {
+            "activations": cur[1],
+            "layer": np.array(cur[0]),
+            "convention": np.array(self.state.convention),
+        }
+        if self.state.input_image is not None:
+            arrays["input"] = self.state.input_image
+        if self.acts.probabilities is not None:
+            arrays["probabilities"] = self.acts.probabilities
+        return arrays

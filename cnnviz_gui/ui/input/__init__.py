@@ -1,0 +1,1 @@
+"""The Input pane: dataset browser, drawing canvas, image files, input convention."""

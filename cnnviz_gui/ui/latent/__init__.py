@@ -1,0 +1,1 @@
+"""The Latent tab: scatter, decoding, generation and its exports."""

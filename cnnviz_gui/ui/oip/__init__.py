@@ -1,0 +1,1 @@
+"""The OIP tab: form, live view and atlas."""

@@ -1,0 +1,413 @@
+"""The OIP tab: settings with presets, Start/Stop, the live run, the layer atlas and exports.
+
+The search runs on the compute thread (``core.oip.run_oip``); frames arrive through the bridge at most ~30
+times a second and are drawn at once (small copies only). Stop sets a flag the engine checks before every
+step; the partial result is shown.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnviz_gui.core.figures import ExportError
+from cnnviz_gui.core.oip import engine as oip
+from cnnviz_gui.ui.oip.form import OipForm, format_maps
+from cnnviz_gui.ui.oip.widgets import AtlasView, LiveView, result_summary
+from cnnviz_gui.ui.widgets.colour_choice import ColourChoice
+
+MAX_GIF_FRAMES = 240
+SLOW_INTERVAL = 0.2  # seconds between redraws of the live loss curve and status text (costly repaints)
+
+
+def _last_finite(curve: np.ndarray) -> float:
+    done = np.asarray(curve)[np.isfinite(curve)]
+    return float(done[-1]) if len(done) else float("nan")
+
+
+class OipPanel(QWidget):
+    """Central tab "OIP"."""
+
+    title = "OIP"
+    #: a run finished (the OipResult)
+    finished = Signal(object)
+
+    def __init__(self, state, bridge, parent=None):
+        super().__init__(parent)
+        self.state, self.bridge = state, bridge
+        self.result: oip.OipResult | None = None
+        self.request: oip.OipRequest | None = None
+        self.job = None
+        self.focus = 0  # position in result.maps shown in the live view
+        self.frames_drawn = 0
+        self.last_error = ""
+        self._stop = threading.Event()
+        self._gif_frames: list[tuple[int, int, np.ndarray]] = []
+        self._gif_stride = 1
+        self._drawn_key: tuple = (None, -1)
+        self._curve_drawn = 0.0
+        self._started = 0.0
+        self._build()
+        state.model_changed.connect(self._on_model_changed)
+        state.maps_selected.connect(self._on_maps_selected)
+        state.layer_selected.connect(self._on_layer_selected)
+        if state.info is not None:
+            self._on_model_changed(state.loaded)
+
+    # -- construction ---------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.form = OipForm()
+        self.start_button = QPushButton("Start")
+        self.start_button.setDefault(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.gif_button = QPushButton("Save GIF…")
+        self.gif_button.setEnabled(False)
+        self.gif_button.setToolTip("An animated GIF of the shown map's evolution")
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.stop_button, self.gif_button):
+            buttons.addWidget(b)
+        self.info_label = QLabel("")
+        self.info_label.setWordWrap(True)
+        side = QWidget()
+        side_lay = QVBoxLayout(side)
+        side_lay.addWidget(self.form)
+        side_lay.addLayout(buttons)
+        side_lay.addWidget(self.info_label)
+        side_lay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        scroll.setMinimumWidth(300)
+        form_width = side.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4
+
+        self.live = LiveView()
+        self.watch_box = QComboBox()
+        self.watch_box.setToolTip("Which map the live view follows while the search runs")
+        self.watch_box.addItem("the highest loss so far", -1)
+        self.live.header.insertWidget(0, QLabel("Watch"))
+        self.live.header.insertWidget(1, self.watch_box)
+        self.atlas = AtlasView()
+        self.sort_box = QComboBox()
+        self.sort_box.addItems(["final loss", "map index"])
+        self.contrast = QCheckBox("contrast enhancement")
+        self.contrast.setChecked(True)
+        self.live.contrast = True
+        self.show_initial = QCheckBox("show the initial images")
+        self.show_initial.setToolTip("The start images in the same places, to compare with the OIPs")
+        self.atlas_summary = QLabel("The atlas appears when a run has finished.")
+        self.atlas_summary.setWordWrap(True)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Sort by"))
+        bar.addWidget(self.sort_box)
+        bar.addWidget(self.contrast)
+        bar.addWidget(self.show_initial)
+        bar.addStretch(1)
+        atlas_page = QWidget()
+        al = QVBoxLayout(atlas_page)
+        al.setContentsMargins(0, 0, 0, 0)
+        al.addLayout(bar)
+        al.addWidget(self.atlas_summary)
+        al.addWidget(self.atlas, 1)
+        self.pages = QTabWidget()
+        self.pages.addTab(self.live, "Live run")
+        self.pages.addTab(atlas_page, "Atlas")
+        self.colours = ColourChoice("Colour map of the OIP images, snapshots and atlas tiles")
+        self.pages.setCornerWidget(self.colours)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(self.pages)
+        split.setStretchFactor(1, 1)
+        split.setSizes([form_width, 900])  # the whole form when the window allows
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(split)
+
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.gif_button.clicked.connect(self._gif_dialog)
+        self.sort_box.currentTextChanged.connect(lambda _: self._show_atlas())
+        self.contrast.toggled.connect(self._on_contrast)
+        self.show_initial.toggled.connect(lambda _: self._show_atlas())
+        self.atlas.tile_clicked.connect(self.show_run)
+        self.watch_box.currentIndexChanged.connect(self._on_watch)
+        self.colours.changed.connect(self._on_colours)
+
+    def settings(self) -> oip.OipSettings:
+        """The form's settings (raises ValueError with a readable message)."""
+        return self.form.settings()
+
+    def session_state(self) -> dict:
+        return {**self.form.session_state(), **self.colours.session_state()}
+
+    def restore_session(self, state: dict) -> None:
+        self.colours.restore_session(state)
+        if not self.running:
+            self.form.restore_session(state)
+
+    def apply_preferences(self, prefs) -> None:
+        """The default colour map, unless the person chose one in this panel."""
+        self.colours.apply_preference(prefs.colormap)
+
+    def _on_colours(self, name: str) -> None:
+        self.live.set_colormap(name)
+        self.atlas.set_colormap(name)
+
+    # -- model and selection -----------------------------------------------------------------------------------
+    def _on_model_changed(self, loaded) -> None:
+        self.stop()
+        self.form.layer_box.clear()
+        info = loaded.info if loaded is not None else None
+        if info is None or not info.image_input:
+            self.live.clear("This model has no image input: OIP search needs one.")
+            return
+        self.form.set_layers(info)
+
+    def _on_layer_selected(self, name: str) -> None:
+        if not self.running and self.form.select_layer(name):
+            self.form.maps_edit.setText("all")
+
+    def _on_maps_selected(self, layer: str, maps: list) -> None:
+        if not self.running and self.form.select_layer(layer):
+            self.form.maps_edit.setText(format_maps(maps) if maps else "all")
+
+    # -- running -------------------------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    def start(self) -> None:
+        loaded = self.state.loaded
+        layer = self.form.layer
+        if loaded is None or layer is None:
+            self._say("Open a model with an image input first.")
+            return
+        try:
+            settings = self.settings()
+            maps = oip.parse_maps(self.form.maps_edit.text(), self.form.n_units)
+        except ValueError as err:
+            self._say(str(err))
+            return
+        self.stop()
+        self._stop = threading.Event()
+        stop = self._stop
+        conv, data = self.state.convention, self.form.data_check.isChecked()
+        self.request = oip.OipRequest(layer, maps, settings, data, focus=-1, convention=conv)
+        request = self.request
+        self.focus = 0
+        self.watch_box.blockSignals(True)
+        self.watch_box.clear()
+        self.watch_box.addItem("the highest loss so far", -1)
+        for k, m in enumerate(maps):
+            self.watch_box.addItem(f"map {m}", k)
+        self.watch_box.blockSignals(False)
+        self.frames_drawn = 0
+        self._gif_frames = []
+        self._gif_stride = 1
+        self._drawn_key = (None, -1)
+        self._curve_drawn = 0.0
+        self._started = time.monotonic()
+        self.live.clear(
+            f"Starting: {len(maps)} maps of {layer} × {settings.restarts} restarts, input {conv}…"
+        )
+        self.start_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.pages.setCurrentWidget(self.live)
+
+        def job(progress, cancelled):
+            return oip.run_oip(loaded, request, progress, lambda: stop.is_set() or cancelled())
+
+        self.job = "starting"  # a synchronous bridge finishes inside submit()
+        submitted = self.bridge.submit(
+            job,
+            kind="oip",
+            label=f"OIP search on {layer}",
+            on_result=self._on_result,
+            on_error=self._on_error,
+            on_progress=self._on_progress,
+            on_cancelled=self._on_cancelled,
+        )
+        if self.job is not None:
+            self.job = submitted
+
+    def _on_watch(self, index: int) -> None:
+        k = self.watch_box.itemData(index)
+        if k is None:
+            return
+        if self.running and self.request is not None:
+            self.request.focus = int(k)  # read by the engine before its next frame
+        elif self.result is not None and k >= 0:
+            self.show_run(int(k), switch=False)
+
+    def stop(self) -> None:
+        """Ask the running search to stop after its current step; its partial result is shown."""
+        if self.job is not None:
+            self._stop.set()
+            self.stop_button.setEnabled(False)
+            self.live.status.setText("Stopping…")
+
+    def _finish(self) -> None:
+        self.job = None
+        self.start_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+
+    def _on_progress(self, fraction: float, text: str, frame) -> None:
+        """Draw a live frame: only what changed (the strip and title when a snapshot or the map changes)."""
+        if self.request is None:
+            return
+        if frame is None:
+            self.live.status.setText(text)
+            return
+        self.frames_drawn += 1
+        key = (frame.map_index, len(frame.snapshot_steps))
+        self.live.show_image(frame.image, f"map {frame.map_index}" if key[0] != self._drawn_key[0] else "")
+        now = time.monotonic()
+        if key != self._drawn_key or now - self._curve_drawn >= SLOW_INTERVAL:  # curve and text change slowly
+            marks = list(frame.snapshot_steps) if key != self._drawn_key else None
+            self.live.show_curve(frame.curve, marks, total=frame.steps)
+            self._curve_drawn = now
+            speed = (frame.step + 1) / max(now - self._started, 1e-6)
+            self.live.status.setText(
+                f"{text} · map {frame.map_index} · loss {_last_finite(frame.curve):.4g} · relative change "
+                f"{frame.rel_change:.2e} · {speed:.0f} steps/s · "
+                f"{int((frame.losses > 0).sum())}/{len(frame.losses)} maps react so far · "
+                f"input {self.request.convention}"
+            )
+        if key != self._drawn_key:
+            self.live.show_strip(frame.initial, frame.snapshots, frame.snapshot_steps)
+            self._drawn_key = key
+        if self.frames_drawn % self._gif_stride == 0:  # keep at most MAX_GIF_FRAMES, evenly spread
+            self._gif_frames.append((frame.map_index, frame.step, frame.image))
+            if len(self._gif_frames) > MAX_GIF_FRAMES:
+                self._gif_frames = self._gif_frames[::2]
+                self._gif_stride *= 2
+
+    def _on_result(self, result) -> None:
+        self._finish()
+        self.result = result
+        self.gif_button.setEnabled(True)
+        self._show_atlas()
+        self.show_run(int(np.argmax(np.where(result.reacts, result.losses, -np.inf))), switch=False)
+        self.finished.emit(result)
+
+    def _on_error(self, err) -> None:
+        self._finish()
+        self.last_error = err.message
+        self._say(f"The OIP search failed: {err.message}")
+
+    def _on_cancelled(self) -> None:
+        self._finish()
+        self.live.status.setText("Cancelled.")
+
+    def _say(self, text: str) -> None:
+        self.info_label.setText(text)
+        self.live.status.setText(text)
+
+    # -- results ------------------------------------------------------------------------------------------------
+    def summary(self) -> str:
+        return result_summary(self.result) if self.result is not None else ""
+
+    def _show_atlas(self) -> None:
+        if self.result is None:
+            return
+        by = "loss" if self.sort_box.currentIndex() == 0 else "index"
+        self.atlas.set_result(self.result, by, self.contrast.isChecked(), self.show_initial.isChecked())
+        self.atlas_summary.setText(self.summary() + ". Red ✕: the map does not react.")
+
+    def _on_contrast(self, on: bool) -> None:
+        self.live.contrast = on
+        self._show_atlas()
+        if self.result is not None:
+            self.show_run(self.focus, switch=False)
+
+    def show_run(self, i: int, switch: bool = True) -> None:
+        """Show map position ``i`` of the result in the live view (curve, snapshots, final image)."""
+        r = self.result
+        if r is None or not 0 <= i < len(r.maps):
+            return
+        self.focus = i
+        steps = [int(s) for s in r.snapshot_steps]
+        self.live.show_image(r.images[i, :, :, 0], f"map {int(r.maps[i])}: final image")
+        self.live.show_curve(r.curves[i], steps)
+        used = int(r.steps_used[i])
+        labels = [f"step {st}" if st < used else f"stopped at {used}" for st in steps]
+        self.live.show_strip(r.initial[i, :, :, 0], r.snapshots[i, :, :, :, 0], labels)
+        if r.reacts[i]:
+            conv = f"converged at step {int(r.converged_step[i])}" if r.converged[i] else "not converged"
+            state = f"reacts, {conv} (last relative change {r.rel_change[i]:.1e})"
+        else:
+            state = (
+                f"does NOT react (gave up after {used} steps)" if used < r.curves.shape[1] else "no reaction"
+            )
+        data = ""
+        if r.data_active is not None:
+            data = ", data-active" if r.data_active[i] else ", no image of the bundled sample activates it"
+        self.live.status.setText(
+            f"Map {int(r.maps[i])}: final loss {r.losses[i]:.4g}, {state}{data}."
+            + (f" Stopped by you at step {used}." if r.stopped else "")
+            + f" Input {r.convention}."
+        )
+        if switch:
+            self.pages.setCurrentWidget(self.live)
+
+    # -- export ---------------------------------------------------------------------------------------------------
+    def export_figure(self):
+        from cnnviz_gui.core.oip.figures import atlas_figure, run_figure
+
+        r = self.result
+        if r is None:
+            return None
+        contrast = self.contrast.isChecked()
+        if self.pages.currentIndex() == 1 and len(r.maps) > 1:
+            by = "loss" if self.sort_box.currentIndex() == 0 else "index"
+            return atlas_figure(r, by=by, contrast=contrast, cmap=self.colours.name)
+        return run_figure(r, self.focus, contrast=contrast, cmap=self.colours.name)
+
+    def export_arrays(self) -> dict | None:
+        if self.result is None:
+            return None
+        arrays = self.result.to_arrays()
+        arrays["settings"] = np.array(repr(self.result.settings))
+        return arrays
+
+    def save_gif(self, path: str):
+        """Write the shown map's evolution: the live frames when they were recorded, else its snapshots."""
+        from cnnviz_gui.core.oip.figures import result_gif, save_gif
+
+        r = self.result
+        if r is None:
+            raise ExportError("There is no OIP run to animate yet.")
+        m = int(r.maps[self.focus])
+        live = [(step, img) for mi, step, img in self._gif_frames if mi == m]
+        if len(live) >= 10:
+            frames = np.stack([img for _, img in live] + [r.images[self.focus, :, :, 0]])
+            labels = [f"step {step}" for step, _ in live] + ["final"]
+            return save_gif(frames, path, labels, cmap=self.colours.name)
+        return result_gif(r, self.focus, path, cmap=self.colours.name)
+
+    def _gif_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save OIP animation", "oip.gif", "GIF animation (*.gif)")
+        if not path:
+            return
+        try:
+            written = self.save_gif(path)
+            self._say(f"Saved {written}")
+        except ExportError as err:
+            self._say(err.message)

@@ -1,0 +1,1 @@
+"""Widgets shared by the feature packages: map grids, image previews, colour choice."""
