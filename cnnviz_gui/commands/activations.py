@@ -49,6 +49,7 @@ def run(args) -> int:
 
     from cnnviz_gui.core.activations import probe as act
     from cnnviz_gui.core.activations.figures import maps_figure
+    from cnnviz_gui.core.activations.maps import maps_of
     from cnnviz_gui.core.datasets import DatasetError, load_dataset
     from cnnviz_gui.core.figures import ExportError, save, save_arrays
     from cnnviz_gui.core.models.loading import ModelLoadError, open_model
@@ -107,7 +108,7 @@ def run(args) -> int:
     probs = result.probabilities
     if probs is not None and (class_names is None or len(class_names) != len(probs)):
         class_names = [str(i) for i in range(len(probs))]
-    maps = act.maps_of(output)
+    maps = maps_of(output)
     what = (
         f"{len(maps)} maps of {maps.shape[1]}x{maps.shape[2]}" if maps is not None else f"{output.size} units"
     )

@@ -8,18 +8,9 @@ import pytest
 keras = pytest.importorskip("keras")
 from keras import layers  # noqa: E402
 
-from cnnviz_gui.core.activations.probe import (  # noqa: E402
-    PROBE_KEY,
-    Probe,
-    class_difference,
-    class_probabilities,
-    class_statistics,
-    forward,
-    get_probe,
-    maps_of,
-    mosaic,
-    normalise_per_map,
-)
+from cnnviz_gui.core.activations.maps import maps_of, mosaic, normalise_per_map  # noqa: E402
+from cnnviz_gui.core.activations.probe import PROBE_KEY, Probe, class_probabilities, forward, get_probe  # noqa: E402
+from cnnviz_gui.core.activations.statistics import class_difference, class_statistics  # noqa: E402
 from cnnviz_gui.core.datasets import Dataset, load_bundled_mnist  # noqa: E402
 from cnnviz_gui.core.models.loading import LoadedModel, describe, open_model  # noqa: E402
 from cnnviz_gui.core.preprocess import standardise  # noqa: E402

@@ -7,7 +7,8 @@ import pytest
 from conftest import make_window
 from PySide6.QtCore import QPointF, Qt
 
-from cnnviz_gui.core.activations.probe import class_difference, get_probe
+from cnnviz_gui.core.activations.probe import get_probe
+from cnnviz_gui.core.activations.statistics import class_difference
 from cnnviz_gui.core.preprocess import standardise
 from cnnviz_gui.ui.activations.compare import MAX_PINS
 

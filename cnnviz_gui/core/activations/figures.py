@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz_gui.core.activations.probe import maps_of
+from cnnviz_gui.core.activations.maps import maps_of
 from cnnviz_gui.core.figures import new_figure
 
 
@@ -114,7 +114,7 @@ def class_stats_figure(stats, cmap: str = "viridis", difference: tuple[int, int]
     ax.set_title(f"{stats.layer}: mean activation per map and class ({int(stats.counts.sum())} samples)")
     fig.colorbar(im, ax=ax, label="mean activation")
     if difference:
-        from cnnviz_gui.core.activations.probe import class_difference
+        from cnnviz_gui.core.activations.statistics import class_difference
 
         a, b = difference
         d = class_difference(stats, a, b)
@@ -165,7 +165,7 @@ def short_label(label: str, limit: int = 22) -> str:
 
 
 def _pinned_rows(fig, layer, tiles, labels, shown, cmap) -> None:
-    from cnnviz_gui.core.activations.probe import mosaic
+    from cnnviz_gui.core.activations.maps import mosaic
 
     stack = np.stack([t[:shown] for t in tiles])
     lo, hi = float(np.min(stack)), float(np.max(stack))

@@ -18,7 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz_gui.core.activations.probe import ClassDifference, ClassStats, class_difference, class_statistics
+from cnnviz_gui.core.activations.statistics import (
+    ClassDifference,
+    ClassStats,
+    class_difference,
+    class_statistics,
+)
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.state import AppState
 from cnnviz_gui.ui.widgets.image_widgets import LiveLabel

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz_gui.core.activations.probe import get_probe, maps_of
+from cnnviz_gui.core.activations.maps import maps_of
+from cnnviz_gui.core.activations.probe import get_probe
 from cnnviz_gui.core.preprocess import fit_input, to_model_range
 from cnnviz_gui.ui.activations.class_stats import ClassStatsPanel
 from cnnviz_gui.ui.bridge import ComputeBridge

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz_gui.core.activations.probe import Activations, forward, maps_of
+from cnnviz_gui.core.activations.maps import maps_of
+from cnnviz_gui.core.activations.probe import Activations, forward
 from cnnviz_gui.ui.activations.plots import LargeMap, ProbabilityBars, UnitBars
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.state import AppState

@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
-from cnnviz_gui.core.activations.probe import mosaic
+from cnnviz_gui.core.activations.maps import mosaic
 from cnnviz_gui.core.oip.figures import contrast_stretch
 from cnnviz_gui.ui.widgets.map_grid import MapGrid, TileLabels, lookup_table
 

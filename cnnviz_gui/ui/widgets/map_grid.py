@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
-from cnnviz_gui.core.activations.probe import mosaic, normalise_per_map
+from cnnviz_gui.core.activations.maps import mosaic, normalise_per_map
 from cnnviz_gui.ui.widgets.image_widgets import LiveLabel
 
 COLORMAPS = ("viridis", "jet", "gray", "magma", "inferno", "plasma", "cividis")
