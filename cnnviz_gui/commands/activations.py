@@ -5,12 +5,7 @@ TensorFlow is imported only when the command runs, so ``cnnviz activations --hel
 
 from __future__ import annotations
 
-import sys
-
-
-def _fail(message: str, code: int = 2) -> int:
-    print(f"cnnviz: {message}", file=sys.stderr)
-    return code
+from cnnviz_gui.commands.common import fail
 
 
 def add_parser(sub) -> None:
@@ -62,22 +57,22 @@ def run(args) -> int:
     )
 
     if Path(args.out).suffix.lower() not in (".png", ".svg", ".pdf"):
-        return _fail(f"--out must end in .png, .svg or .pdf (got '{args.out}')")
+        return fail(f"--out must end in .png, .svg or .pdf (got '{args.out}')")
     if args.npz and not args.npz.lower().endswith(".npz"):
-        return _fail(f"--npz must end in .npz (got '{args.npz}')")
+        return fail(f"--npz must end in .npz (got '{args.npz}')")
     try:
         loaded = open_model(args.model)
     except ModelLoadError as err:
-        return _fail(err.message)
+        return fail(err.message)
     info = loaded.info
     layer = info.find_layer(args.layer)
     if layer is None:
         names = ", ".join(entry.name for entry in info.iter_layers())
-        return _fail(f"the model has no layer '{args.layer}'; its layers are: {names}")
+        return fail(f"the model has no layer '{args.layer}'; its layers are: {names}")
     guess = guess_convention(loaded.model, str(args.model))
     convention = args.convention or guess.convention
     if convention not in CONVENTIONS:
-        return _fail(f"unknown --convention '{convention}'; use one of {', '.join(CONVENTIONS)}")
+        return fail(f"unknown --convention '{convention}'; use one of {', '.join(CONVENTIONS)}")
     class_names = None
     if args.image:
         shape = info.input_shape if info.input_shape and len(info.input_shape) == 3 else (28, 28, 1)
@@ -87,22 +82,22 @@ def run(args) -> int:
             else:
                 image = image_to_input(args.image, shape)
         except ImageInputError as err:
-            return _fail(err.message)
+            return fail(err.message)
         source = Path(args.image).name
     else:
         try:
             ds = load_dataset(args.dataset)
         except DatasetError as err:
-            return _fail(err.message)
+            return fail(err.message)
         if not 0 <= args.sample < len(ds):
-            return _fail(f"--sample must be between 0 and {len(ds) - 1} for {ds.name}")
+            return fail(f"--sample must be between 0 and {len(ds) - 1} for {ds.name}")
         image = ds.x[args.sample]
         class_names = ds.class_names
         source = f"sample {args.sample} (label {ds.class_names[int(ds.y[args.sample])]})"
     try:
         result = act.forward(loaded, image, convention)
     except (ValueError, act.ProbeError) as err:
-        return _fail(f"the input does not fit the model: {getattr(err, 'message', err)}")
+        return fail(f"the input does not fit the model: {getattr(err, 'message', err)}")
     key = act.get_probe(loaded).key(args.layer)
     output = result.layers[key]
     probs = result.probabilities
@@ -135,7 +130,7 @@ def run(args) -> int:
             save_arrays(arrays, args.npz)
             print(f"saved {args.npz}")
     except ExportError as err:
-        return _fail(err.message)
+        return fail(err.message)
     except ValueError as err:  # e.g. an unknown colour map
-        return _fail(str(err).splitlines()[0])
+        return fail(str(err).splitlines()[0])
     return 0

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnnviz_gui.commands.common import TextProgress, fail
+
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
@@ -41,27 +43,19 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _fail(message: str) -> int:
-    import sys
-
-    print(f"cnnviz: {message}", file=sys.stderr)
-    return 2
-
-
 def run(args) -> int:
     """Execute ``cnnviz latent``; returns the exit status (2 with one line on stderr on bad input)."""
     if Path(args.out).suffix.lower() not in FIGURE_SUFFIXES:
-        return _fail(f"--out must end in .png, .svg or .pdf (got '{args.out}')")
+        return fail(f"--out must end in .png, .svg or .pdf (got '{args.out}')")
     if args.npz and not args.npz.lower().endswith(".npz"):
-        return _fail(f"--npz must end in .npz (got '{args.npz}')")
+        return fail(f"--npz must end in .npz (got '{args.npz}')")
     if not 1 <= args.grid <= 30:
-        return _fail(f"--grid must be between 1 and 30 (got {args.grid})")
+        return fail(f"--grid must be between 1 and 30 (got {args.grid})")
     if bool(args.encoder) != bool(args.decoder):
-        return _fail("give both --encoder and --decoder (the names of the two sub-models), or --bottleneck")
+        return fail("give both --encoder and --decoder (the names of the two sub-models), or --bottleneck")
 
     import numpy as np
 
-    from cnnviz_gui.cli import TextProgress
     from cnnviz_gui.core.figures import ExportError, save, save_arrays
     from cnnviz_gui.core.latent import space as latent
     from cnnviz_gui.core.latent.figures import overview_figure
@@ -71,7 +65,7 @@ def run(args) -> int:
         loaded = open_model(args.model)
         decoder_model = open_model(args.decoder_file).model if args.decoder_file else None
     except ModelLoadError as err:
-        return _fail(err.message)
+        return fail(err.message)
     try:
         parts = latent.recognise(
             loaded.model, args.encoder, args.decoder, args.bottleneck, decoder_model=decoder_model
@@ -91,7 +85,7 @@ def run(args) -> int:
         bounds = latent.data_bounds(shown)
         grid = space.decode_grid(proj, bounds, args.grid)
     except latent.LatentError as err:
-        return _fail(err.message)
+        return fail(err.message)
     print(stats.format_text(ds.class_names))
     kind = "VAE (z_mean)" if rec.kind == "vae" else "autoencoder"
     title = f"{loaded.info.name}: {kind}, {rec.z_dim}-D latent space; {len(ds):,} points of {ds.name}"
@@ -106,5 +100,5 @@ def run(args) -> int:
             save_arrays({"z": encoded.z, "labels": ds.y, "extent": stats.extent}, args.npz)
             print(f"saved {args.npz}")
     except ExportError as err:
-        return _fail(err.message)
+        return fail(err.message)
     return 0

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+
+from cnnviz_gui.commands.common import TextProgress, fail
 
 
 def add_parser(sub) -> None:
@@ -38,11 +39,6 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _fail(message: str, code: int = 2) -> int:
-    print(f"cnnviz: {message}", file=sys.stderr)
-    return code
-
-
 def _preset_name(name: str, presets) -> str | None:
     low = name.strip().lower()
     for key in presets:
@@ -52,7 +48,6 @@ def _preset_name(name: str, presets) -> str | None:
 
 
 def run(args) -> int:
-    from cnnviz_gui.cli import TextProgress
     from cnnviz_gui.core.figures import ExportError, save, save_arrays
     from cnnviz_gui.core.models.loading import ModelLoadError, open_model
     from cnnviz_gui.core.oip import engine as oip
@@ -60,20 +55,20 @@ def run(args) -> int:
     from cnnviz_gui.core.preprocess import CONVENTIONS, guess_convention
 
     if args.out is None and args.npz is None:
-        return _fail("give --out FIG and/or --npz FILE, otherwise nothing would be saved")
+        return fail("give --out FIG and/or --npz FILE, otherwise nothing would be saved")
     if args.out and Path(args.out).suffix.lower() not in (".png", ".svg", ".pdf", ".gif"):
-        return _fail(f"--out must end in .png, .svg, .pdf or .gif (got '{args.out}')")
+        return fail(f"--out must end in .png, .svg, .pdf or .gif (got '{args.out}')")
     if args.npz and not args.npz.lower().endswith(".npz"):
-        return _fail(f"--npz must end in .npz (got '{args.npz}')")
+        return fail(f"--npz must end in .npz (got '{args.npz}')")
     if args.convention is not None and args.convention not in CONVENTIONS:
-        return _fail(f"unknown --convention '{args.convention}'; use one of {', '.join(CONVENTIONS)}")
+        return fail(f"unknown --convention '{args.convention}'; use one of {', '.join(CONVENTIONS)}")
     name = _preset_name(args.preset, oip.PRESETS)
     if name is None:
-        return _fail(f"unknown --preset '{args.preset}'; use one of: {', '.join(oip.PRESETS)}")
+        return fail(f"unknown --preset '{args.preset}'; use one of: {', '.join(oip.PRESETS)}")
     overrides = {"seed": args.seed}
     if args.steps is not None:
         if args.steps < 1:
-            return _fail(f"--steps must be at least 1, got {args.steps}")
+            return fail(f"--steps must be at least 1, got {args.steps}")
         overrides["steps"] = args.steps
         if oip.PRESETS[name].stages:  # strategy 1: scale the stage budgets to the requested total
             st = oip.PRESETS[name].stages
@@ -84,17 +79,17 @@ def run(args) -> int:
     try:
         loaded = open_model(args.model)
     except ModelLoadError as err:
-        return _fail(err.message)
+        return fail(err.message)
     convention = args.convention or guess_convention(loaded.model, str(args.model)).convention
     try:
         target = oip.OipTarget(loaded, args.layer, convention)
         maps = oip.parse_maps(args.maps, target.info.n_units)
     except oip.OipTargetError as err:
-        return _fail(err.message)
+        return fail(err.message)
     except ValueError as err:
-        return _fail(str(err))
+        return fail(str(err))
     if args.out and args.out.lower().endswith(".gif") and len(maps) != 1:
-        return _fail("a .gif shows one map's evolution: choose one map with --maps")
+        return fail("a .gif shows one map's evolution: choose one map with --maps")
     bar = TextProgress(f"oip {target.key} ({len(maps)} maps)")
     request = oip.OipRequest(
         target.key, maps, settings, with_data_active=args.data_active, progress_hz=10, convention=convention
@@ -124,5 +119,5 @@ def run(args) -> int:
             save_arrays(result.to_arrays(), args.npz)
             print(f"saved {args.npz}")
     except ExportError as err:
-        return _fail(err.message)
+        return fail(err.message)
     return 0

@@ -6,7 +6,8 @@ import io
 import json
 import os
 
-from cnnviz_gui.cli import TextProgress, main
+from cnnviz_gui.cli import main
+from cnnviz_gui.commands.common import TextProgress
 
 
 def test_info_prints_the_layer_tree(capsys, default_model_path):
@@ -75,3 +76,27 @@ def test_info_stderr_carries_only_cnnviz_messages(bad_models, default_model_path
     )
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.startswith("cnnviz: ") and bad.stderr.count("\n") == 1
+
+
+def test_unknown_subcommand_or_flag_exits_2_with_usage_and_no_window(monkeypatch, capsys):
+    """Only ``cnnviz`` and ``cnnviz MODEL_FILE`` open the window; a mistyped command or flag says so."""
+    import pytest
+
+    import cnnviz_gui.ui.app as app
+
+    monkeypatch.setattr(app, "run_app", lambda *a: pytest.fail("the window was opened"))
+    for argv in (
+        ["frobnicate", "model.keras", "--method", "gradcam"],
+        ["frobnicate"],
+        ["--no-such-flag"],
+        ["model.keras", "--no-such-flag"],
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("usage: cnnviz"), (argv, err)
+    with pytest.raises(SystemExit):
+        main(["frobnicate"])
+    err = capsys.readouterr().err
+    assert "'frobnicate' is neither a sub-command" in err and "info, train, activations" in err
