@@ -7,7 +7,15 @@ from dataclasses import dataclass
 import numpy as np
 
 #: Input conventions a model may expect; the app converts 0..1 float images into one of these.
-CONVENTIONS = ("standardised", "0..1", "0..255")
+#: "caffe": RGB -> BGR, 0..255 minus the ImageNet mean (VGG, ResNet: ``keras.applications.vgg16/resnet50.
+#: preprocess_input``); "-1..1": MobileNet, Inception, Xception; "torch": 0..1, then ImageNet mean and std
+#: (DenseNet).
+CONVENTIONS = ("standardised", "0..1", "0..255", "caffe", "-1..1", "torch")
+
+#: ImageNet channel means and standard deviations, RGB order (0..1 for torch, 0..255 in BGR order for caffe)
+IMAGENET_MEAN_RGB = np.array([0.485, 0.456, 0.406], np.float32)
+IMAGENET_STD_RGB = np.array([0.229, 0.224, 0.225], np.float32)
+CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)
 
 
 def standardise(images: np.ndarray) -> np.ndarray:
@@ -33,8 +41,17 @@ def _standardise(x: np.ndarray, axes: tuple) -> np.ndarray:
     return ((x - mean) / std).astype(np.float32)
 
 
+def _channel_constants(values: np.ndarray, channels: int) -> np.ndarray:
+    """Per-channel constants for ``channels`` channels: as given for 3, their mean for any other count."""
+    return values if channels == 3 else np.full(channels, values.mean(), np.float32)
+
+
 def to_model_range(images01: np.ndarray, convention: str) -> np.ndarray:
-    """Convert a batch (N, ...) of images in 0..1 (each item standardised on its own) to a convention."""
+    """Convert a batch (N, ...) of images in 0..1 (each item standardised on its own) to a convention.
+
+    The channel axis is the last one; "caffe" and "torch" use ImageNet's per-channel constants for RGB
+    images and their mean for other channel counts (a grey image gets the grey mean).
+    """
     x = np.asarray(images01, dtype=np.float32)
     if convention == "standardised":
         return standardise_batch(x)
@@ -42,7 +59,47 @@ def to_model_range(images01: np.ndarray, convention: str) -> np.ndarray:
         return x
     if convention == "0..255":
         return x * 255.0
-    raise ValueError(f"unknown input convention {convention!r}; expected one of {CONVENTIONS}")
+    if convention == "-1..1":
+        return x * 2.0 - 1.0
+    if convention == "torch":
+        c = x.shape[-1]
+        return (
+            (x - _channel_constants(IMAGENET_MEAN_RGB, c)) / _channel_constants(IMAGENET_STD_RGB, c)
+        ).astype(np.float32)
+    if convention == "caffe":
+        c = x.shape[-1]
+        bgr = x[..., ::-1] if c == 3 else x
+        return (bgr * 255.0 - _channel_constants(CAFFE_MEAN_BGR, c)).astype(np.float32)
+    raise ValueError(f"unknown input convention {convention!r}; expected one of {', '.join(CONVENTIONS)}")
+
+
+def from_model_range(inputs: np.ndarray, convention: str) -> np.ndarray:
+    """The inverse of :func:`to_model_range`: model inputs (N, ..., C) back to display values in 0..1.
+
+    "standardised" has no inverse (the mean and scale are gone): each item is stretched to 0..1 by its own
+    minimum and maximum. Values outside 0..1 are clipped.
+    """
+    x = np.asarray(inputs, dtype=np.float32)
+    if convention == "standardised":
+        axes = tuple(range(1, x.ndim))
+        lo, hi = x.min(axis=axes, keepdims=True), x.max(axis=axes, keepdims=True)
+        out = (x - lo) / np.where(hi > lo, hi - lo, 1.0)
+    elif convention == "0..1":
+        out = x
+    elif convention == "0..255":
+        out = x / 255.0
+    elif convention == "-1..1":
+        out = (x + 1.0) / 2.0
+    elif convention == "torch":
+        c = x.shape[-1]
+        out = x * _channel_constants(IMAGENET_STD_RGB, c) + _channel_constants(IMAGENET_MEAN_RGB, c)
+    elif convention == "caffe":
+        c = x.shape[-1]
+        rgb = (x + _channel_constants(CAFFE_MEAN_BGR, c)) / 255.0
+        out = rgb[..., ::-1] if c == 3 else rgb
+    else:
+        raise ValueError(f"unknown input convention {convention!r}; expected one of {', '.join(CONVENTIONS)}")
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
 # -- drawings ----------------------------------------------------------------------------------------------

@@ -149,3 +149,26 @@ def test_guess_convention_from_first_layers():
     # a Rescaling layer inside a nested first block is found too
     block = keras.Sequential([layers.Rescaling(1 / 127.5, offset=-1)], name="prep")
     assert guess_convention(model(block)).convention == "0..255"
+
+
+def test_imagenet_conventions_match_keras_applications_preprocessing():
+    """caffe, -1..1 and torch equal keras.applications' own preprocess_input on the same 0..255 pixels."""
+    import keras
+
+    from cnnviz_gui.core.preprocess import from_model_range, to_model_range
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(2, 5, 7, 3)).astype(np.float32)
+    x01 = pixels / 255.0
+    apps = keras.applications
+    expected = {
+        "caffe": apps.resnet50.preprocess_input(pixels.copy()),
+        "-1..1": apps.mobilenet_v2.preprocess_input(pixels.copy()),
+        "torch": apps.densenet.preprocess_input(pixels.copy()),
+    }
+    for convention, want in expected.items():
+        got = to_model_range(x01, convention)
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-4, err_msg=convention)
+        np.testing.assert_allclose(from_model_range(got, convention), x01, atol=1e-5, err_msg=convention)
+    grey = to_model_range(x01[..., :1], "caffe")  # a grey image gets the mean of the three channel means
+    np.testing.assert_allclose(grey, x01[..., :1] * 255 - np.mean([103.939, 116.779, 123.68]), rtol=1e-5)

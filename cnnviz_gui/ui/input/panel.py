@@ -45,6 +45,9 @@ CONVENTION_TIPS = {
     "standardised": "each image shifted and scaled to mean 0 and standard deviation 1",
     "0..1": "pixel values from 0 (black) to 1 (white)",
     "0..255": "raw pixel values from 0 to 255",
+    "caffe": "RGB turned to BGR, 0..255 minus the ImageNet mean (VGG, ResNet in keras.applications)",
+    "-1..1": "pixel values from -1 to 1 (MobileNet, Inception, Xception in keras.applications)",
+    "torch": "0..1, then the ImageNet mean and standard deviation per channel (DenseNet)",
 }
 
 
