@@ -311,49 +311,44 @@ def gui_watchdog(qapp):
 
 @pytest.fixture
 def live_window(qtbot):
-    """The real main window with a real (threaded) compute thread; TensorFlow is imported beforehand.
+    """The real main window on a real compute process, TensorFlow imported there beforehand.
 
     Messages and consent questions are recorded in ``window.messages`` / ``window.consents`` instead of
-    showing modal boxes. The window is closed (compute thread stopped) at the end.
+    showing modal boxes. The window is closed (the compute process ended) at the end.
     """
-    from cnnviz_gui.core.runtime.jobs import ComputeThread, configure_tensorflow
-    from cnnviz_gui.ui.app import configure_pyqtgraph
-    from cnnviz_gui.ui.bridge import ComputeBridge
+    from cnnviz_gui.ui.app import configure_pyqtgraph, create_bridge
     from cnnviz_gui.ui.main_window import MainWindow
     from cnnviz_gui.ui.state import AppState
 
-    configure_tensorflow()  # TensorFlow's first import is measured separately (bench_startup)
-    from cnnviz_gui.core.datasets import warm_bundled_mnist
-
-    warm_bundled_mnist()  # as MainWindow.start() does on the compute thread
     import gc
 
-    # the app freezes its start-up objects once (core/runtime/memory.py); this long test process has made many more
-    # since, which would make every garbage collection slow: start each window test from the app's state
     gc.collect()
-    gc.freeze()
     configure_pyqtgraph()
-    w = MainWindow(AppState(), ComputeBridge(ComputeThread()))
+    bridge = create_bridge(spare=False)
+    w = MainWindow(AppState(), bridge)
     w.messages, w.consents = [], []
     w.show_message_box = lambda parent, title, text, details="": w.messages.append((title, text, details))
     w.ask_consent = lambda parent, err: w.consents.append(err) or False
     qtbot.addWidget(w)
+    started = []
+    bridge.request("runtime.start", {}, kind="startup", sticky="runtime", on_result=started.append)
     w.show()
     qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: bool(started), timeout=120_000)  # TensorFlow's import is measured elsewhere
     yield w
     w.close()
 
 
-# -- a main window on a synchronous compute thread whose message boxes and questions are recorded ---------
-def make_window(qtbot, compute=None, answer: bool = True):
-    from cnnviz_gui.core.runtime.jobs import ComputeThread
+# -- a main window whose compute runs in this process (synchronously) and whose message boxes are recorded ---
+def make_window(qtbot, backend=None, answer: bool = True):
+    from cnnviz_gui.core.runtime.local import LocalCompute
     from cnnviz_gui.ui.app import configure_pyqtgraph
     from cnnviz_gui.ui.bridge import ComputeBridge
     from cnnviz_gui.ui.main_window import MainWindow
     from cnnviz_gui.ui.state import AppState
 
     configure_pyqtgraph()
-    w = MainWindow(AppState(), ComputeBridge(compute or ComputeThread(synchronous=True)))
+    w = MainWindow(AppState(), ComputeBridge(backend or LocalCompute(synchronous=True)))
     w.messages = []
     w.questions = []
     w.show_message_box = lambda parent, title, text, details="": w.messages.append((title, text, details))
@@ -372,3 +367,16 @@ def make_window(qtbot, compute=None, answer: bool = True):
 def new_window(qtbot):
     """A factory: ``new_window()`` builds another window (e.g. a second start of the app)."""
     return lambda **kw: make_window(qtbot, **kw)
+
+
+def open_model_in(bridge, state, path) -> None:
+    """Open ``path`` in ``bridge``'s compute (synchronous in tests) and make it the state's model."""
+    from cnnviz_gui.ui.state import OpenModel
+
+    def opened(result):
+        state.set_model(OpenModel(result.model_id, str(path), result.info, result.convention, result.read_started))
+
+    errors = []
+    bridge.request("models.open", {"model_id": f"t{id(state)}", "path": str(path)}, on_result=opened,
+                   on_error=errors.append)  # fmt: skip
+    assert not errors, errors[0].message

@@ -1,4 +1,4 @@
-"""Create the QApplication and the main window; TensorFlow loads on the compute thread afterwards."""
+"""Create the QApplication and the main window; the compute process starts beside it and loads TensorFlow."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from cnnviz_gui.core.resources import resource_path
-from cnnviz_gui.core.runtime.jobs import ComputeThread
+from cnnviz_gui.core.runtime.compute_process import ComputeProcess
 from cnnviz_gui.core.runtime.logs import install_crash_handler, setup_logging
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.main_window import MainWindow
@@ -42,11 +42,27 @@ def configure_pyqtgraph() -> None:
         _configured = True
 
 
-def create_main_window(compute: ComputeThread | None = None) -> MainWindow:
-    """Build the window (without opening a model); the app and tests share this."""
+def create_bridge(log_path: str | None = None, spare: bool | None = None) -> ComputeBridge:
+    """A bridge to a new compute process (started now, in parallel with the window).
+
+    ``spare``: keep a second compute process with TensorFlow imported, idle, so that a restart after a crash
+    or a Stop that had to kill takes the model's open time instead of TensorFlow's import as well (default
+    on; ``CNNVIZ_SPARE_PROCESS=0`` turns it off).
+    """
+    if spare is None:
+        spare = os.environ.get("CNNVIZ_SPARE_PROCESS", "1") != "0"
+
+    def factory() -> ComputeProcess:
+        return ComputeProcess(log_path=log_path)
+
+    return ComputeBridge(factory(), spare_factory=factory if spare else None)
+
+
+def create_main_window(backend=None) -> MainWindow:
+    """Build the window (without opening a model) on ``backend`` (default: a new compute process)."""
     configure_pyqtgraph()
     state = AppState()
-    bridge = ComputeBridge(compute or ComputeThread())
+    bridge = ComputeBridge(backend) if backend is not None else create_bridge()
     return MainWindow(state, bridge)
 
 
@@ -59,7 +75,8 @@ def run_app(model_path: str | None = None) -> int:
         icon.addFile(str(png))
     app.setWindowIcon(icon)
     log_path = setup_logging()
-    window = create_main_window()
+    configure_pyqtgraph()
+    window = MainWindow(AppState(), create_bridge(str(log_path)))
     apply_theme(window.preferences.theme, app)
     install_crash_handler(
         lambda message, details: window.show_message(

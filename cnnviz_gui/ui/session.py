@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from cnnviz_gui import __version__
 from cnnviz_gui.core.resources import default_model_path
@@ -28,10 +28,11 @@ from cnnviz_gui.core.session import (
     save_session,
     session_path,
 )
+from cnnviz_gui.ui.messages import Messages
+from cnnviz_gui.ui.model.opener import ModelOpener
 from cnnviz_gui.ui.settings import string_list
-
-if TYPE_CHECKING:
-    from cnnviz_gui.ui.main_window import MainWindow
+from cnnviz_gui.ui.state import AppState
+from cnnviz_gui.ui.views import ViewRegistry
 
 log = logging.getLogger(__name__)
 MAX_RECENT_SESSIONS = 10
@@ -50,26 +51,30 @@ class SessionView(Protocol):
 
 
 class SessionManager(QObject):
-    """Collects the window's state into a :class:`Session` and applies one back."""
+    """Collects the app's state into a :class:`Session` and applies one back.
+
+    Collaborators: the app ``state``, the model ``opener``, the ``views`` (tabs and docks), ``messages``
+    for the person, the ``settings`` (recent sessions) and ``dialog_parent`` for file dialogs.
+    """
 
     #: (session, notes): a session was applied; notes list what could not be restored
     restored = Signal(object, list)
 
-    def __init__(self, window: MainWindow):
-        super().__init__(window)
-        self.window = window
+    def __init__(self, state: AppState, opener: ModelOpener, views: ViewRegistry, messages: Messages,
+                 settings: QSettings, dialog_parent: QWidget | None = None):  # fmt: skip
+        super().__init__(dialog_parent)
+        self.state, self.opener, self.view_registry = state, opener, views
+        self.messages, self.settings, self.dialog_parent = messages, settings, dialog_parent
         self.current_path: Path | None = None
         self.last_notes: list[str] = []
 
     # -- collecting -----------------------------------------------------------------------------------
     def views(self) -> list:
-        tabs = self.window.tabs
-        docks = [d.widget() for d in getattr(self.window, "docks", [])]
-        return [tabs.widget(i) for i in range(tabs.count())] + docks
+        return self.view_registry.all()
 
     def collect(self) -> Session:
         """The current state: model, convention, selection, input, active tab and every view's state."""
-        state = self.window.state
+        state = self.state
         views: dict[str, dict] = {}
         for view in self.views():
             if isinstance(view, SessionView):
@@ -77,7 +82,6 @@ class SessionManager(QObject):
                     views[view.title] = dict(view.session_state())
                 except Exception:  # a view's bug must not stop the others from being saved
                     log.exception("session_state of %s failed", view.title)
-        current = self.window.tabs.currentWidget()
         return Session(
             model_path=portable_model_path(state.info.path) if state.info is not None else None,
             convention=state.convention,
@@ -85,7 +89,7 @@ class SessionManager(QObject):
             maps=list(state.maps),
             input_image=state.input_image,
             input_label=state.input_label,
-            current_view=getattr(current, "title", ""),
+            current_view=self.view_registry.current_title(),
             views=views,
             app_version=__version__,
         )
@@ -99,21 +103,21 @@ class SessionManager(QObject):
         try:
             written = save_session(self.collect(), target)
         except SessionError as err:
-            self.window.show_message("Session not saved", err.message)
+            self.messages.show("Session not saved", err.message)
             return None
         self.current_path = written
         self._remember(written)
-        self.window.statusBar().showMessage(f"Session saved to {written}", 8000)
+        self.messages.status(f"Session saved to {written}", 8000)
         return written
 
     def save_as_dialog(self) -> Path | None:
         start = str(self.current_path or Path.home() / ("session" + SESSION_SUFFIX))
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save session", start, SESSION_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self.dialog_parent, "Save session", start, SESSION_FILTER)
         return self.save(path) if path else None
 
     def save_last(self) -> Path | None:
         """Save the session for the next start (on close); failures are only logged."""
-        if self.window.state.loaded is None:
+        if self.state.loaded is None:
             return None
         try:
             return save_session(self.collect(), last_session_path())
@@ -124,7 +128,7 @@ class SessionManager(QObject):
     # -- opening --------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
         start = str(self.current_path.parent) if self.current_path else ""
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open session", start, SESSION_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Open session", start, SESSION_FILTER)
         if path:
             self.open(path)
 
@@ -133,7 +137,7 @@ class SessionManager(QObject):
         try:
             session = load_session(path)
         except SessionError as err:
-            self.window.show_message("Cannot open session", err.message)
+            self.messages.show("Cannot open session", err.message)
             if err.set_aside is not None or not Path(path).exists():
                 self._forget(Path(path))
             return False
@@ -154,14 +158,14 @@ class SessionManager(QObject):
         """Open the session's model, then restore input, convention, selection and views."""
         notes: list[str] = []
         if session.input_image is not None:
-            self.window.state.set_input(session.input_image, session.input_label)
+            self.state.set_input(session.input_image, session.input_label)
         model = resolve_model_path(session.model_path)
         if model and not Path(model).exists():
             notes.append(f"The model file {model} no longer exists; the default model was opened instead.")
             model = None
         if not model:
             model = str(default_model_path())
-        self.window.open_model_file(
+        self.opener.open(
             model,
             then=lambda loaded: self._apply_rest(session, source, notes),
             otherwise=self._open_default_if_none,
@@ -169,11 +173,11 @@ class SessionManager(QObject):
 
     def _open_default_if_none(self) -> None:
         """The session's model was refused (or consent declined): never leave the window without a model."""
-        if self.window.state.loaded is None:
-            self.window.open_model_file(str(default_model_path()))
+        if self.state.loaded is None:
+            self.opener.open(str(default_model_path()))
 
     def _apply_rest(self, session: Session, source: str, notes: list[str]) -> None:
-        state, info = self.window.state, self.window.state.info
+        state, info = self.state, self.state.info
         if session.convention:
             state.set_convention(session.convention)
         if session.layer:
@@ -198,31 +202,28 @@ class SessionManager(QObject):
             except Exception as err:
                 log.exception("restore_session of %s failed", title)
                 notes.append(f"The '{title}' view could not restore its settings ({type(err).__name__}).")
-        tabs = self.window.tabs
-        for i in range(tabs.count()):
-            if getattr(tabs.widget(i), "title", None) == session.current_view:
-                tabs.setCurrentIndex(i)
+        self.view_registry.show(session.current_view)
         self.last_notes = notes
         if notes:
-            self.window.show_message(
+            self.messages.show(
                 "Session restored in part", f"{source}: " + " ".join(notes), details="\n".join(notes)
             )
         else:
-            self.window.statusBar().showMessage(f"Restored session {source}", 8000)
+            self.messages.status(f"Restored session {source}", 8000)
         self.restored.emit(session, notes)
 
     # -- recent sessions ------------------------------------------------------------------------------
     def recent(self) -> list[str]:
-        return string_list(self.window.settings, "recent_sessions")
+        return string_list(self.settings, "recent_sessions")
 
     def _remember(self, path: Path) -> None:
         path = str(Path(path).resolve())
         items = [p for p in self.recent() if p != path]
-        self.window.settings.setValue("recent_sessions", ([path] + items)[:MAX_RECENT_SESSIONS])
+        self.settings.setValue("recent_sessions", ([path] + items)[:MAX_RECENT_SESSIONS])
 
     def _forget(self, path: Path) -> None:
         path = str(Path(path).resolve())
-        self.window.settings.setValue("recent_sessions", [p for p in self.recent() if p != path])
+        self.settings.setValue("recent_sessions", [p for p in self.recent() if p != path])
 
     def fill_recent_menu(self, menu) -> None:
         menu.clear()

@@ -1,7 +1,7 @@
 """The main window's dialogs: About, keyboard shortcuts, user guide, preferences, training.
 
 A mixin of :class:`~cnnviz_gui.ui.main_window.MainWindow` (it uses the window's ``bridge``, ``settings``,
-``preferences``, ``sessions`` and ``tabs``). The dialogs are non-modal and kept in ``_dialogs``.
+``preferences``, ``views`` and ``open_model_file``). The dialogs are non-modal and kept in ``_dialogs``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import os
 
 from PySide6.QtWidgets import QWidget
 
-from cnnviz_gui.core.runtime.jobs import library_versions
 from cnnviz_gui.ui.help_dialogs import AboutDialog, ShortcutsDialog, UserGuideDialog
 from cnnviz_gui.ui.model.training_dialog import TrainingDialog
 from cnnviz_gui.ui.preferences_dialog import PreferencesDialog, apply_theme
@@ -34,8 +33,8 @@ class WindowDialogs:
     def _about(self) -> AboutDialog:
         dialog = AboutDialog(self, self.device)
         self._show_dialog("about", dialog)
-        self.bridge.submit(
-            lambda progress, cancelled: library_versions(),
+        self.bridge.request(
+            "runtime.versions",
             label="Reading versions",
             on_result=lambda v: dialog.set_versions({**v, "Device": self.device or v["Device"]}),
             on_error=lambda err: dialog.set_versions({"TensorFlow": f"not available ({err.message})"}),
@@ -59,17 +58,15 @@ class WindowDialogs:
         self.preferences = prefs
         prefs.save(self.settings)
         apply_theme(prefs.theme)
-        for view in self.sessions.views():  # central tabs and dock widgets
+        for view in self.views.all():  # central tabs and dock widgets
             if hasattr(view, "apply_preferences"):
                 view.apply_preferences(prefs)
         if needs_restart:
-            self.statusBar().showMessage(
-                "Device and thread settings take effect when cnnviz restarts.", 10000
-            )
+            self.notices.status("Device and thread settings take effect when cnnviz restarts.", 10000)
 
     def training_dialog(self):
         current = self._dialogs.get("training")
         if current is not None and (current.isVisible() or current.running):
             current.show()  # one training at a time: a second click shows the running one
             return current
-        return self._show_dialog("training", TrainingDialog(self))
+        return self._show_dialog("training", TrainingDialog(self.bridge, self.open_model_file, self))

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from cnnviz_gui.core.runtime.jobs import ComputeThread
-from cnnviz_gui.ui.app import configure_pyqtgraph
+from cnnviz_gui.core.runtime.local import LocalCompute
+from cnnviz_gui.ui.app import configure_pyqtgraph, create_bridge
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.main_window import MainWindow
 from cnnviz_gui.ui.model.layer_tree import MAP_ROLE
@@ -17,7 +17,7 @@ from cnnviz_gui.ui.state import AppState
 @pytest.fixture
 def window(qtbot):
     configure_pyqtgraph()
-    w = MainWindow(AppState(), ComputeBridge(ComputeThread(synchronous=True)))
+    w = MainWindow(AppState(), ComputeBridge(LocalCompute(synchronous=True)))
     w.messages = []
     w.consents = []
     w.show_message_box = lambda parent, title, text, details="": w.messages.append((title, text, details))
@@ -61,7 +61,9 @@ def test_recent_files_of_the_same_name_are_told_apart(window, default_model_path
     shown = [window.model_panel.recent_list.item(i).text() for i in range(2)]
     assert shown == ["mnist_cnn.keras (run-b/…)", "mnist_cnn.keras (run-a/…)"]  # newest first
     assert window.model_panel.recent_list.item(1).toolTip() == str(paths[0].resolve())
-    window._fill_recent_menu()
+    from cnnviz_gui.ui.menus import fill_recent_menu
+
+    fill_recent_menu(window)
     assert [a.text() for a in window.recent_menu.actions()] == shown
 
 
@@ -70,7 +72,7 @@ def test_the_first_model_shows_its_maps_unless_the_person_chose_a_tab(window, de
     qtbot.waitUntil(lambda: window.state.input_image is not None)
     assert window.tabs.currentWidget() is window.activation_view  # the maps of the first sample
     # a person who goes to another tab while the first model opens stays there
-    w2 = MainWindow(AppState(), ComputeBridge(ComputeThread(synchronous=True)))
+    w2 = MainWindow(AppState(), ComputeBridge(LocalCompute(synchronous=True)))
     qtbot.addWidget(w2)
     w2.show()
     w2.open_model_file(str(default_model_path))
@@ -151,10 +153,10 @@ def test_export_active_view(window, default_model_path, tmp_path):
     assert window.messages[-1][0] == "Export failed" and "does not exist" in window.messages[-1][1]
 
 
-def test_real_start_loads_tensorflow_off_the_gui_thread(qtbot, default_model_path):
+def test_real_start_loads_tensorflow_in_the_compute_process(qtbot, default_model_path):
     configure_pyqtgraph()
-    compute = ComputeThread()
-    w = MainWindow(AppState(), ComputeBridge(compute))
+    bridge = create_bridge(spare=False)
+    w = MainWindow(AppState(), bridge)
     qtbot.addWidget(w)
     w.show()
     w.start()
@@ -166,5 +168,7 @@ def test_real_start_loads_tensorflow_off_the_gui_thread(qtbot, default_model_pat
     qtbot.waitUntil(lambda: w.job_label.text().startswith("Ready"), timeout=10_000)
     image = w.grab().toImage()
     assert image.width() > 800 and image.height() > 500
+    process = bridge.backend.process
+    assert process.is_alive() and process.pid != __import__("os").getpid()
     w.close()
-    assert not compute.alive
+    assert not process.is_alive()

@@ -25,18 +25,28 @@ def log_dir() -> Path:
     return base
 
 
-def setup_logging(level: int = logging.INFO) -> Path:
-    """Log to a rotating file in :func:`log_dir`; returns the file's path."""
-    folder = log_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOG_NAME
+def setup_logging(
+    level: int = logging.INFO, path: str | os.PathLike | None = None, rotate: bool = True
+) -> Path:
+    """Log to a rotating file (``path``, default in :func:`log_dir`); returns the file's path.
+
+    The GUI and the compute process write to the same file; each line names its process. Only the GUI
+    rotates it (``rotate``); the compute process reopens the file when it was rotated away.
+    """
+    path = Path(path) if path is not None else log_dir() / LOG_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger("cnnviz_gui")
     if not any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
-        handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-        )
+        if rotate:
+            handler = logging.handlers.RotatingFileHandler(
+                path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+            )
+        else:
+            handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+            logging.Formatter(
+                "%(asctime)s %(levelname)s %(processName)s/%(threadName)s %(name)s: %(message)s"
+            )
         )
         root.addHandler(handler)
     root.setLevel(level)

@@ -22,7 +22,6 @@ from cnnviz_gui.core.activations.statistics import (
     ClassDifference,
     ClassStats,
     class_difference,
-    class_statistics,
 )
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.state import AppState
@@ -183,7 +182,7 @@ class ClassStatsPlot(QWidget):
 
 class ClassStatsPanel(QWidget):
     """Controls and plot of the class statistics: compute over the Input pane's dataset for the selected
-    layer (on the compute thread, with progress and Cancel), choose the two classes to difference."""
+    layer (in the compute process, with progress and Cancel), choose the two classes to difference."""
 
     def __init__(self, state: AppState, bridge: ComputeBridge, parent=None):
         super().__init__(parent)
@@ -229,7 +228,8 @@ class ClassStatsPanel(QWidget):
         bottom_lay.addWidget(self.plot, 1)
 
         self.stats_button.clicked.connect(self.compute_stats)
-        self.cancel_button.clicked.connect(lambda: self.bridge.compute.cancel_kind("class-stats"))
+        self.cancel_button.clicked.connect(lambda: self.job is not None and self.bridge.stop(self.job))
+        self.job = None
         self.class_a.currentIndexChanged.connect(self._on_classes_chosen)
         self.class_b.currentIndexChanged.connect(self._on_classes_chosen)
         state.dataset_changed.connect(self._on_dataset_changed)
@@ -250,23 +250,15 @@ class ClassStatsPanel(QWidget):
         self.stats_note.setText(f"over {ds.name}")
 
     def compute_stats(self) -> None:
-        """Class statistics of the selected layer over the dataset, on the compute thread with progress."""
+        """Class statistics of the selected layer over the dataset, in the compute process with progress."""
         loaded, ds, layer = self.state.loaded, self.state.dataset, self.state.layer
-        if loaded is None or ds is None or not layer:
+        if loaded is None or ds is None or not layer or not self.state.dataset_key:
             self.stats_note.setText("Open a model, choose a dataset (Input pane) and a layer first")
             return
-        convention = self.state.convention
         per_class = self.per_class.value() or None
-
-        def job(progress, cancelled):
-            return class_statistics(
-                loaded, ds, layer, convention, max_per_class=per_class, progress=progress, cancelled=cancelled
-            )
 
         def finished(stats):
             self._stats_running(False)
-            if stats is None or loaded is not self.state.loaded:
-                return
             self.plot.set_stats(stats, self.classes())
             silent = int(stats.silent.sum())
             self.stats_note.setText(
@@ -278,16 +270,17 @@ class ClassStatsPanel(QWidget):
             self._stats_running(False)
             self.stats_note.setText(f"Class statistics failed: {err.message}")
 
+        def stopped(_partial):
+            self._stats_running(False)
+            self.stats_note.setText("cancelled")
+
         self._stats_running(True)
-        self.bridge.submit(
-            job,
-            kind="class-stats",
-            label=f"Class statistics of {layer}",
-            on_result=finished,
-            on_error=failed,
-            on_progress=self._on_stats_progress,
-            on_cancelled=lambda: (self._stats_running(False), self.stats_note.setText("cancelled")),
-        )
+        params = {"model": loaded.id, "dataset": self.state.dataset_key, "layer": layer,
+                  "convention": self.state.convention, "max_per_class": per_class}  # fmt: skip
+        self.job = self.bridge.request(
+            "activations.class_stats", params, kind="class-stats", label=f"Class statistics of {layer}",
+            on_result=finished, on_error=failed, on_progress=self._on_stats_progress, on_stopped=stopped,
+        )  # fmt: skip
 
     def _stats_running(self, running: bool) -> None:
         self.cancel_button.setEnabled(running)

@@ -22,8 +22,6 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz_gui.core.activations.maps import maps_of
-from cnnviz_gui.core.activations.probe import get_probe
-from cnnviz_gui.core.preprocess import fit_input, to_model_range
 from cnnviz_gui.ui.activations.class_stats import ClassStatsPanel
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.state import AppState
@@ -66,7 +64,6 @@ class CompareView(QWidget):
         self.state = state
         self.bridge = bridge
         self.pins: list[dict] = []  # {"image", "label", "layers"}
-        self._pins_model = None
 
         self.pin_button = QPushButton("Pin current input")
         self.pin_button.setToolTip(f"Add the current input as a row (up to {MAX_PINS})")
@@ -121,6 +118,7 @@ class CompareView(QWidget):
         state.layer_selected.connect(lambda *_: self._on_layer_changed())
         state.model_changed.connect(self._on_model_changed)
         state.convention_changed.connect(lambda *_: self._recompute_pins())
+        state.model_reopened.connect(lambda *_: self._recompute_pins())
         state.dataset_changed.connect(self._apply_pending_classes)  # after the panel filled its boxes
         self.grid.set_colormap(self.cmap)
         self.stats_plot.set_colormap(self.cmap)
@@ -166,28 +164,23 @@ class CompareView(QWidget):
             self._update_rows()
 
     def _recompute_pins(self) -> None:
-        """One batched forward pass of every pinned input through the probe (all layers at once)."""
+        """One batched forward pass of every pinned input (all layers at once) in the compute process."""
         loaded = self.state.loaded
         if loaded is None or not self.pins:
             self._update_rows()
             return
         images = [p["image"] for p in self.pins]
-        convention = self.state.convention
-
-        def job(progress, cancelled):
-            probe = get_probe(loaded)
-            batch = np.stack([fit_input(im, probe.input_shape) for im in images])
-            return probe(to_model_range(batch, convention))
 
         def done(outs):
-            if loaded is not self.state.loaded or len(images) != len(self.pins):
-                return
+            if len(images) != len(self.pins):
+                return  # pins changed meanwhile: a newer request follows
             for k, pin in enumerate(self.pins):
                 pin["layers"] = {name: v[k] for name, v in outs.items()}
-            self._pins_model = loaded
             self._update_rows()
 
-        self.bridge.submit(job, kind="compare-pins", label="Forward pass of pinned inputs", on_result=done)
+        params = {"model": loaded.id, "images": images, "convention": self.state.convention}
+        self.bridge.request("activations.batch", params, kind="compare-pins", label="Forward pass of pinned inputs",
+                            on_result=done)  # fmt: skip
 
     def _layer_key(self, layers: dict) -> str | None:
         layer = self.state.layer
@@ -264,6 +257,8 @@ class CompareView(QWidget):
         self._update_rows()
 
     def _on_model_changed(self, loaded) -> None:
+        for pin in self.pins:  # the previous model's outputs must never be shown with the new one
+            pin["layers"] = None
         self._recompute_pins()
 
     def _on_cmap(self, name: str) -> None:

@@ -1,12 +1,13 @@
 """The Activations tab: the selected layer's maps (or unit values) and the class probabilities, live.
 
-Every change of input, layer, convention or model submits one probe job (``kind="probe"``): a newer request
-supersedes a pending one, so strokes on the canvas never queue stale forward passes. The probe returns every
-layer at once, so choosing another layer redraws without computing.
+Every change of input, layer, convention or model asks the compute process for one forward pass
+(``kind="probe"``): a newer request supersedes a pending one, so strokes on the canvas never queue stale
+forward passes. Only the selected layer and the model's output come back; another layer asks again.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
@@ -22,13 +23,15 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz_gui.core.activations.maps import maps_of
-from cnnviz_gui.core.activations.probe import Activations, forward
+from cnnviz_gui.core.activations.probe import Activations
 from cnnviz_gui.ui.activations.plots import LargeMap, ProbabilityBars, UnitBars
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.state import AppState
 from cnnviz_gui.ui.widgets.colour_choice import ColourChoice
 from cnnviz_gui.ui.widgets.image_widgets import LiveLabel
 from cnnviz_gui.ui.widgets.map_grid import MapGrid
+
+log = logging.getLogger(__name__)
 
 
 class ActivationView(QWidget):
@@ -37,13 +40,14 @@ class ActivationView(QWidget):
     title = "Activations"
     #: the view shows new activations (after every forward pass that reached the screen)
     rendered = Signal()
+    #: the first maps of a newly opened model are on screen (its name)
+    first_maps = Signal(str)
 
     def __init__(self, state: AppState, bridge: ComputeBridge, parent=None):
         super().__init__(parent)
         self.state = state
         self.bridge = bridge
         self.acts: Activations | None = None
-        self._acts_model = None
         self.class_names: list[str] | None = None
         self.last_latency_ms: float | None = None
         self._requested_at = 0.0
@@ -98,7 +102,8 @@ class ActivationView(QWidget):
         state.model_changed.connect(self._on_model_changed)
         state.input_changed.connect(lambda *_: self.request())
         state.convention_changed.connect(lambda *_: self.request())
-        state.layer_selected.connect(lambda *_: self.render())
+        state.layer_selected.connect(self._on_layer_selected)
+        state.model_reopened.connect(lambda *_: self.request())
         state.maps_selected.connect(self._on_maps_selected)
         state.dataset_changed.connect(lambda ds: self.set_class_names(list(ds.class_names)))
         self.large.show_map(None, None, self.cmap)
@@ -154,36 +159,37 @@ class ActivationView(QWidget):
     def _on_maps_selected(self, layer: str, maps: list) -> None:
         self._show_large(maps[0] if len(maps) == 1 else None)
 
+    def _on_layer_selected(self, *_) -> None:
+        """Draw the layer at once when its output is here; ask for it otherwise."""
+        if self.current_output() is None:
+            self.request()
+        else:
+            self.render()
+
     # -- compute --------------------------------------------------------------------------------------
     def request(self) -> None:
-        """Submit a forward pass for the current model, input and convention (superseding older ones)."""
+        """Ask for a forward pass of the current model, input and convention (superseding older ones): the
+        selected layer and the model's output come back."""
         loaded, image = self.state.loaded, self.state.input_image
         if loaded is None or image is None:
             return
-        convention = self.state.convention
         self._requested_at = time.perf_counter()
+        layers = [self.state.layer] if self.state.layer else []
+        params = {"model": loaded.id, "image": image, "convention": self.state.convention, "layers": layers}
+        self.bridge.request("activations.forward", params, kind="probe", label="Forward pass",
+                            on_result=self._on_result, on_error=self._on_error)  # fmt: skip
 
-        def job(progress, cancelled):
-            t = time.perf_counter()
-            acts = forward(loaded, image, convention)
-            self.last_forward_ms = (time.perf_counter() - t) * 1000
-            return acts
-
-        self.bridge.submit(
-            job,
-            kind="probe",
-            label="Forward pass",
-            on_result=lambda acts: self._on_result(loaded, acts),
-            on_error=self._on_error,
-        )
-
-    def _on_result(self, loaded, acts: Activations) -> None:
-        if loaded is not self.state.loaded:
-            return  # a result for a model that is no longer open
+    def _on_result(self, acts: Activations) -> None:
         self.acts = acts
-        self._acts_model = loaded
         self.render()
         self.last_latency_ms = (time.perf_counter() - self._requested_at) * 1000
+        loaded = self.state.loaded
+        if loaded is not None and loaded.id != self._first_maps_of and self.current_output() is not None:
+            self._first_maps_of = loaded.id
+            log.info("first maps of %s in %.1f s", loaded.info.name, time.time() - loaded.read_started)
+            self.first_maps.emit(loaded.info.name)
+
+    _first_maps_of = ""
 
     def _on_error(self, err) -> None:
         self.acts = None
@@ -246,7 +252,6 @@ class ActivationView(QWidget):
 
     render_count = 0
     last_render_ms = 0.0
-    last_forward_ms = 0.0
 
     def _render_units(self, layer: str, out: np.ndarray, info) -> None:
         self.units.set_values(out, self.cmap)

@@ -1,8 +1,8 @@
 """The dataset page of the Input pane: source picker, class filter, step / random, thumbnail strip.
 
-The bundled MNIST sample is there from the start; other sources (``keras.datasets``, IDX files, ``.npz``,
-image folders) load on the compute thread and a failure is shown as a message while the current dataset
-stays. Choosing a sample makes it the app's current input.
+Every source (the bundled MNIST sample, ``keras.datasets``, IDX files, ``.npz``, image folders) loads in
+the compute process, which keeps it for the jobs that name it (class statistics, encoding); a failure is
+shown as a message while the current dataset stays. Choosing a sample makes it the app's current input.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz_gui.core.datasets import Dataset, DatasetError, dataset_sources, load_bundled_mnist, load_dataset
+from cnnviz_gui.core.datasets import BUNDLED, Dataset, DatasetError, dataset_sources
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.state import AppState
 from cnnviz_gui.ui.widgets.image_widgets import ImagePreview, thumbnail
@@ -48,6 +48,8 @@ class DatasetBrowser(QWidget):
         self._strip_page = -1
         self._rng = np.random.default_rng()
         self._source_key = ""
+        self._loading = ""
+        self._then: list = []
 
         self.source_box = QComboBox()
         self.source_box.setToolTip("Where the samples come from")
@@ -118,11 +120,16 @@ class DatasetBrowser(QWidget):
         self.strip.itemClicked.connect(lambda item: self.select(int(item.data(Qt.ItemDataRole.UserRole))))
 
     # -- datasets ----------------------------------------------------------------------------------------
-    def ensure_dataset(self) -> Dataset:
-        """The current dataset; the bundled MNIST sample when none was loaded yet."""
-        if self.dataset is None:
-            self.set_dataset(load_bundled_mnist(), "mnist-sample")
-        return self.dataset
+    def ensure_dataset(self, then=None) -> None:
+        """Call ``then()`` once there is a dataset: the bundled MNIST sample when none was loaded yet."""
+        if self.dataset is not None:
+            if then is not None:
+                then()
+            return
+        if then is not None:
+            self._then.append(then)
+        if not self._loading:
+            self.load_source(BUNDLED, select_first=False)
 
     def set_dataset(self, ds: Dataset, key: str = "") -> None:
         self.dataset = ds
@@ -146,16 +153,18 @@ class DatasetBrowser(QWidget):
         self.spin.blockSignals(False)
         self._filtered = np.arange(len(ds))
         self._strip_page = -1
-        self.state.set_dataset(ds)
+        self.state.set_dataset(ds, key)
 
-    def load_source(self, key: str) -> None:
-        """Load a named source or a path on the compute thread; on failure the current dataset stays."""
+    def load_source(self, key: str, kind: str = "dataset", select_first: bool = True) -> None:
+        """Load a named source or a path in the compute process; on failure the current dataset stays."""
         self.info_label.setText(f"loading {key}…")
+        self._loading = key
 
-        def job(progress, cancelled):
-            return load_dataset(key)
+        def stopped(_partial):
+            self._loading = ""
 
         def failed(err):
+            self._loading = ""
             exc = err.exception
             self.show_error(exc.message if isinstance(exc, DatasetError) else err.message)
             i = self.source_box.findData(self._source_key)
@@ -163,10 +172,16 @@ class DatasetBrowser(QWidget):
             self._update_info()
 
         def loaded(ds):
+            self._loading = ""
             self.set_dataset(ds, key)
-            self.select(0)
+            waiting, self._then = self._then, []
+            if select_first and not waiting:
+                self.select(0)
+            for then in waiting:
+                then()
 
-        self.bridge.submit(job, kind="dataset", label=f"Loading {key}", on_result=loaded, on_error=failed)
+        self.bridge.request("datasets.load", {"key": key}, kind=kind, label=f"Loading {key}", on_result=loaded,
+                            on_error=failed, on_stopped=stopped)  # fmt: skip
 
     def show_error(self, text: str) -> None:
         self.message.setText(text)
@@ -231,8 +246,11 @@ class DatasetBrowser(QWidget):
             self.select(int(self._rng.choice(self._filtered)))
 
     def select(self, index: int) -> None:
-        """Make sample ``index`` the current input."""
-        ds = self.ensure_dataset()
+        """Make sample ``index`` the current input (once the bundled sample is here, when none was yet)."""
+        ds = self.dataset
+        if ds is None:
+            self.ensure_dataset(lambda: self.select(index))
+            return
         if not 0 <= index < len(ds):
             return
         self.index = int(index)

@@ -32,7 +32,6 @@ from cnnviz_gui.core.preprocess import (
     ImageInputError,
     digit_from_image,
     digit_from_ink,
-    guess_convention,
     image_to_input,
 )
 from cnnviz_gui.ui.bridge import ComputeBridge
@@ -232,8 +231,12 @@ class InputPanel(QWidget):
     # -- dataset ----------------------------------------------------------------------------------------
     def select_sample(self, index: int) -> None:
         """Make dataset sample ``index`` the current input (the bundled sample when no dataset is open)."""
-        self.browser.ensure_dataset()
-        self.browser.select(index)
+        self.browser.ensure_dataset(lambda: self.browser.select(index))
+
+    def show_image_file(self, path: str) -> bool:
+        """Use an image file as the input (e.g. dropped on the window): the Image page shows it."""
+        self.tabs.setCurrentWidget(self.image_panel)
+        return self.load_image(path)
 
     def _on_sample_chosen(self, image, label: str) -> None:
         self.state.set_input(image, label)
@@ -286,16 +289,9 @@ class InputPanel(QWidget):
 
     # -- convention ---------------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:
-        def job(progress, cancelled):
-            return guess_convention(loaded.model, loaded.info.path)
-
-        def guessed(guess):
-            if loaded is not self.state.loaded:
-                return
-            self.convention_note.setText(f"Guessed {guess.convention}: {guess.reason}.")
-            self.state.set_convention(guess.convention)
-
-        self.bridge.submit(job, kind="guess-convention", label="Reading the model's input", on_result=guessed)
+        """The model's guessed convention (chosen by the state already) and why; the image again in its shape."""
+        guess = loaded.guess
+        self.convention_note.setText(f"Guessed {guess.convention}: {guess.reason}.")
         if self.image_panel.path and self.tabs.currentWidget() is self.image_panel:
             self._reload_image()
 

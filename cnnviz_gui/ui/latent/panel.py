@@ -1,12 +1,14 @@
 """The Latent tab: explore an autoencoder's latent space (scatter, hover-decode, manifold, interpolation,
 generation, statistics).
 
-Every TensorFlow call runs on the compute thread through the bridge; jobs of one kind supersede each other
-(``latent-decode`` while the mouse moves). The panel holds the core ``LatentSpace`` only to hand it to jobs.
+The latent space lives in the compute process (id ``latent``, closed with its model); every request goes
+through the bridge and jobs of one kind supersede each other (``latent-decode`` while the mouse moves). What
+the tab shows is one :class:`~cnnviz_gui.ui.latent.exploration.Exploration`, replaced as a whole.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -22,11 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz_gui.core.datasets import dataset_sources
-from cnnviz_gui.core.latent import space as latent
-from cnnviz_gui.core.latent.generation import generate
+from cnnviz_gui.core.figures import image_grid
+from cnnviz_gui.core.latent.projection import available_projections
+from cnnviz_gui.core.latent.space import bundled_autoencoder_path, data_bounds
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.latent import export as latent_export
 from cnnviz_gui.ui.latent.controls import CorrectionBar, ExploreControls
+from cnnviz_gui.ui.latent.exploration import Exploration
 from cnnviz_gui.ui.latent.tools import GenerationTab, InterpolationTab, ManifoldTab
 from cnnviz_gui.ui.latent.widgets import ImageTile, LatentScatter
 from cnnviz_gui.ui.state import AppState
@@ -39,6 +43,7 @@ NOT_AN_AE = (
 JOB_KINDS = ("latent-encode", "latent-project", "latent-input", "latent-decode", "latent-grid", "latent-interp",
              "latent-generate")  # fmt: skip
 EXPORT_PARTS = ("scatter", "manifold grid", "interpolation strip", "generation")
+_space_ids = itertools.count(1)
 
 
 class LatentPanel(QWidget):
@@ -51,21 +56,8 @@ class LatentPanel(QWidget):
     def __init__(self, state: AppState, bridge: ComputeBridge, parent=None):
         super().__init__(parent)
         self.state, self.bridge = state, bridge
-        self.space = None  # core LatentSpace: only handed to jobs
-        self.recognition: latent.Recognition | None = None
-        self.dataset = None
-        self.z: np.ndarray | None = None
-        self.labels: np.ndarray | None = None
-        self.stats: latent.LatentStats | None = None
-        self.projection: latent.Projection | None = None
-        self.shown: np.ndarray | None = None
-        self.pinned: tuple[float, float] | None = None
-        self.input_z: np.ndarray | None = None
-        self.ab: dict[str, np.ndarray] = {}
-        self.grid = self.interpolation = self.generation = None
-        self.decoded: np.ndarray | None = None
+        self.view = Exploration()
         self.last_decode_ms: float | None = None
-        self._loaded = None
         self._manual = False  # the encoder/decoder were chosen by the person
 
         self.correction = CorrectionBar()
@@ -119,7 +111,7 @@ class LatentPanel(QWidget):
 
         c, k = self.correction, self.controls
         c.default_requested.connect(
-            lambda kind: self.open_model_requested.emit(str(latent.bundled_autoencoder_path(kind)))
+            lambda kind: self.open_model_requested.emit(str(bundled_autoencoder_path(kind)))
         )
         c.submodels_chosen.connect(lambda enc, dec: self.recognise(encoder=enc, decoder=dec))
         c.bottleneck_chosen.connect(lambda name: self.recognise(bottleneck=name))
@@ -155,44 +147,71 @@ class LatentPanel(QWidget):
             if isinstance(state.get(key), int) and not isinstance(state[key], bool):
                 box.setValue(state[key])
 
+    # -- what is shown: one value -------------------------------------------------------------------
+    def _set(self, **changes) -> Exploration:
+        self.view = self.view.but(**changes)
+        return self.view
+
+    space = property(lambda self: self.view.space)
+    recognition = property(lambda self: self.view.recognition)
+    dataset = property(lambda self: self.view.encoded)
+    z = property(lambda self: self.view.z)
+    labels = property(lambda self: self.view.labels)
+    stats = property(lambda self: self.view.stats)
+    projection = property(lambda self: self.view.projection)
+    shown = property(lambda self: self.view.shown)
+    pinned = property(lambda self: self.view.pinned)
+    grid = property(lambda self: self.view.grid)
+    interpolation = property(lambda self: self.view.interpolation)
+    generation = property(lambda self: self.view.generation)
+    decoded = property(lambda self: self.view.decoded)
+
     # -- recognising -----------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:
-        self._loaded = loaded
+        self._request = None
         self.recognise()
+
+    def _reopen(self) -> None:
+        """The compute process was restarted: recognise the space again there (what is shown stays)."""
+        if self._request is not None and self.view.space is not None:
+            self.bridge.request(
+                "latent.open", self._request, kind="latent-open", label="Reopening the latent space"
+            )
+
+    _request: dict | None = None
 
     def recognise(
         self, encoder=None, decoder=None, bottleneck=None, files: tuple[str, str] | None = None
     ) -> None:
-        """Find the encoder and decoder of the open model (as asked) on the compute thread."""
-        loaded = self._loaded
+        """Find the encoder and decoder of the open model (as asked) in the compute process."""
+        loaded = self.state.loaded
         if loaded is None and files is None:
             return
         self._reset()
         self._manual = bool(encoder or decoder or bottleneck or files)
         self._show_status("Looking for the encoder and decoder…")
+        space = f"latent-{next(_space_ids)}"
+        params = {"space": space, "model": loaded.id if files is None and loaded else None,
+                  "encoder": encoder, "decoder": decoder, "bottleneck": bottleneck, "files": files}  # fmt: skip
+        # sticky: a restarted compute process recognises the space again by itself
+        self.bridge.request("latent.open", params, kind="latent-open", label="Recognising encoder and decoder",
+                            sticky="latent", on_result=lambda opened: self._on_recognised(space, opened),
+                            on_error=lambda err: self._show_status(NOT_AN_AE.format(reason=err.message)))  # fmt: skip
 
-        def job(progress, cancelled):
-            model = loaded.model if files is None else None
-            return latent.explore(model, encoder, decoder, bottleneck, files)
-
-        self.bridge.submit(job, kind="latent-open", label="Recognising encoder and decoder", on_result=self._on_recognised,
-                           on_error=lambda err: self._show_status(NOT_AN_AE.format(reason=err.message)))  # fmt: skip
-
-    def _on_recognised(self, result) -> None:
-        space, (subs, bottlenecks), error = result
-        self.correction.set_candidates(subs, bottlenecks)
-        if space is None:
-            self.correction.set_message(NOT_AN_AE.format(reason=error), open_choices=True)
+    def _on_recognised(self, space: str, opened) -> None:
+        self.correction.set_candidates(opened.submodels, opened.bottlenecks)
+        if opened.recognition is None:
+            self.correction.set_message(NOT_AN_AE.format(reason=opened.message), open_choices=True)
             self.scatter.set_message("No latent space: see the message above")
             return
         if not self._manual:
             self.correction.correct.setChecked(False)
-        self.space, self.recognition = space, space.recognition
+        rec = opened.recognition
+        self.view = Exploration(space=space, recognition=rec, convention=opened.convention)
         self.controls.encode_button.setEnabled(True)
-        rec = self.recognition
         self.correction.set_current(rec)
-        self._show_status(rec.message + f" Inputs in {space.convention}.")
-        self.controls.set_projections(latent.available_projections(rec.z_dim), rec.z_dim)
+        self._show_status(rec.message + f" Inputs in {opened.convention}.")
+        self.controls.set_projections(available_projections(rec.z_dim), rec.z_dim)
         self.encode()
 
     def _ask_files(self) -> None:
@@ -209,12 +228,10 @@ class LatentPanel(QWidget):
 
     def _reset(self) -> None:
         for kind in JOB_KINDS:  # results for the previous encoder/decoder are never delivered
-            self.bridge.compute.cancel_kind(kind)
-        self.space = self.recognition = None
+            self.bridge.cancel_kind(kind)
+        self.bridge.unstick("latent")
+        self.view = Exploration()
         self.controls.encode_button.setEnabled(False)
-        self.z = self.labels = self.stats = self.projection = self.shown = self.input_z = None
-        self.pinned, self.ab = None, {}
-        self.grid = self.interpolation = self.generation = None
         self.scatter.set_points(None, None)
         self.scatter.set_pin(None)
         self.scatter.set_input_point(None)
@@ -228,122 +245,98 @@ class LatentPanel(QWidget):
     # -- encoding and projecting ------------------------------------------------------------------------
     def encode(self, dataset: str | None = None) -> None:
         """Encode the chosen dataset (batched, with progress) and draw it."""
-        space = self.space
-        if space is None:
+        if self.view.space is None:
             return
         name = dataset or self.datasets[self.controls.dataset_box.currentIndex()]
         self.progress.setVisible(True)
         self.progress.setValue(0)
 
-        def job(progress, cancelled):
-            ds = latent.load_named_dataset(name)
-            encoded = space.encode(ds.x, progress=progress, cancelled=cancelled)
-            stats = latent.latent_statistics(encoded.z, ds.y, len(ds.class_names))
-            return ds, encoded, stats
-
         def on_error(err):
             self.progress.setVisible(False)
             self.stats_text.setPlainText(f"Encoding failed: {err.message}")
 
-        def on_result(result):
-            if space is self.space:
-                self._on_encoded(result)
-
-        self.bridge.submit(job, kind="latent-encode", label="Encoding the dataset", on_result=on_result,
-                           on_error=on_error, on_progress=self._on_progress)  # fmt: skip
+        self.bridge.request("latent.encode", {"space": self.view.space, "dataset": name}, kind="latent-encode",
+                            label="Encoding the dataset", on_result=self._on_encoded, on_error=on_error,
+                            on_progress=self._on_progress,
+                            on_stopped=lambda _: self.progress.setVisible(False))  # fmt: skip
 
     def _on_progress(self, fraction, text="", payload=None) -> None:
         self.progress.setValue(int(fraction * 100))
         self.progress.setFormat(f"{text} (%p%)")
 
-    def _on_encoded(self, result) -> None:
+    def _on_encoded(self, encoded) -> None:
         self.progress.setVisible(False)
-        self.dataset, encoded, self.stats = result
-        self.z, self.labels = encoded.z, self.dataset.y
+        self._set(encoded=encoded, projection=None, shown=None)
         self.project(fit_view=True)
         self.encode_input()
 
     def project(self, fit_view: bool = False) -> None:
-        """Fit the chosen projection (on the compute thread: UMAP and t-SNE take a while) and redraw."""
-        if self.z is None:
+        """Fit the chosen projection (in the compute process: UMAP and t-SNE take a while) and redraw."""
+        z = self.view.z
+        if z is None:
             return
-        z, method, axes = self.z, self.controls.projection_method(), self.controls.axes()
+        method, axes = self.controls.projection_method(), self.controls.axes()
         if axes[0] == axes[1]:
             self.scatter.set_message("Pick two different axes")
             return
-
-        def job(progress, cancelled):
-            proj = latent.fit_projection(z, method, axes, cancelled=cancelled)
-            return proj, proj.transform(z)
-
-        self.bridge.submit(job, kind="latent-project", label=f"Projecting ({method})",
-                           on_result=lambda r: self._on_projected(r, fit_view or method != "axes"))  # fmt: skip
+        self.bridge.request("latent.project", {"z": z, "method": method, "axes": axes}, kind="latent-project",
+                            label=f"Projecting ({method})",
+                            on_result=lambda r: self._on_projected(r, fit_view or method != "axes"))  # fmt: skip
 
     def _on_projected(self, result, fit_view: bool) -> None:
-        self.projection, self.shown = result
+        projection, shown = result
+        self._set(projection=projection, shown=shown)
         self._draw_points()
         if fit_view:
-            self.scatter.fit(latent.data_bounds(self.shown))
+            self.scatter.fit(data_bounds(shown))
         self._update_stats()
         self._draw_markers()
 
     def _draw_points(self) -> None:
-        if self.shown is None:
+        v = self.view
+        if v.shown is None:
             return
-        names = self.dataset.class_names if self.dataset is not None else None
-        self.scatter.set_points(
-            self.shown, self.labels, names, self.projection.axis_names, self.controls.max_shown()
-        )
-        n, shown = len(self.shown), self.scatter.n_shown
+        self.scatter.set_points(v.shown, v.labels, v.encoded.class_names, v.projection.axis_names,
+                                self.controls.max_shown())  # fmt: skip
+        n, shown = len(v.shown), self.scatter.n_shown
         subset = f" (drawn: a random {shown:,})" if shown < n else ""
-        self.scatter.setTitle(f"{n:,} points of {self.dataset.name}{subset}", size="9pt")
+        self.scatter.setTitle(f"{n:,} points of {v.encoded.name}{subset}", size="9pt")
 
     def _update_stats(self) -> None:
-        if self.stats is None:
+        v = self.view
+        if v.stats is None:
             return
-        proj = self.projection
+        proj = v.projection
         head = []  # what the model was recognised as stands in the panel's header already
         if proj is not None and proj.method == "pca" and proj.explained is not None:
-            ex = ", ".join(f"{v * 100:.0f}%" for v in proj.explained[: min(6, len(proj.explained))])
+            ex = ", ".join(f"{x * 100:.0f}%" for x in proj.explained[: min(6, len(proj.explained))])
             head.append(f"PCA: variance explained per component {ex}")
         if proj is not None and proj.note:
             head.append(f"Decoded points are {proj.note}.")
-        names = self.dataset.class_names if self.dataset is not None else None
-        self.stats_text.setPlainText("\n".join(head + [self.stats.format_text(names)]))
+        self.stats_text.setPlainText("\n".join(head + [v.stats.format_text(v.encoded.class_names)]))
 
     # -- the current input ------------------------------------------------------------------------------
     def encode_input(self) -> None:
         """Encode the app's current input (dataset browser, drawing) and mark it on the scatter."""
-        space, image = self.space, self.state.input_image
-        if space is None or image is None:
+        image = self.state.input_image
+        if self.view.space is None or image is None:
             return
-        shape = space.recognition.input_shape
-
-        def job(progress, cancelled):
-            from cnnviz_gui.core.preprocess import fit_input
-
-            x = fit_input(image, shape)[None]
-            return space.encode(x).z[0]
-
-        self.bridge.submit(job, kind="latent-input", label="Encoding the input", on_result=self._on_input_encoded,
-                           on_error=lambda err: self.scatter.set_input_point(None))  # fmt: skip
+        self.bridge.request("latent.encode_input", {"space": self.view.space, "image": image}, kind="latent-input",
+                            label="Encoding the input", on_result=self._on_input_encoded,
+                            on_error=lambda err: self.scatter.set_input_point(None))  # fmt: skip
 
     def _on_input_encoded(self, z) -> None:
-        self.input_z = np.asarray(z, np.float32)
-        if self.projection is not None:  # otherwise drawn once the projection arrives
+        self._set(input_z=np.asarray(z, np.float32))
+        if self.view.projection is not None:  # otherwise drawn once the projection arrives
             self._draw_markers()
 
     def input_point(self) -> tuple[float, float] | None:
-        if self.input_z is None or self.projection is None:
-            return None
-        p = self.projection.transform(self.input_z[None])[0]
-        return float(p[0]), float(p[1])
+        return self.view.to_shown(self.view.input_z)
 
     def _draw_markers(self) -> None:
+        v = self.view
         self.scatter.set_input_point(self.input_point())
-        ab = [self.projection.transform(self.ab[k][None])[0] if k in self.ab and self.projection else None
-              for k in ("A", "B")]  # fmt: skip
-        self.scatter.set_ab(*[None if p is None else (float(p[0]), float(p[1])) for p in ab])
+        self.scatter.set_ab(v.to_shown(v.end_a), v.to_shown(v.end_b))
 
     # -- decoding -----------------------------------------------------------------------------------------
     def _on_hover(self, x: float, y: float) -> None:
@@ -351,106 +344,99 @@ class LatentPanel(QWidget):
             self.decode_at(x, y)
 
     def _on_click(self, x: float, y: float) -> None:
-        self.pinned = (x, y)
-        self.scatter.set_pin(self.pinned)
+        self._set(pinned=(x, y))
+        self.scatter.set_pin((x, y))
         self.decode_at(x, y)
 
     def decode_at(self, x: float, y: float) -> None:
         """Decode the latent point under (x, y) of the scatter; the image appears beside it."""
-        space, proj = self.space, self.projection
+        space, proj = self.view.space, self.view.projection
         if space is None or proj is None:
             return
         z = proj.inverse(np.array([[x, y]], np.float32))
         started = time.perf_counter()
 
-        def job(progress, cancelled):
-            return space.decode(z)[0]
-
-        def on_result(image):
-            self.decoded = image
+        def on_result(images):
+            self._set(decoded=images[0])
             self.last_decode_ms = (time.perf_counter() - started) * 1000
             note = f"<br>{proj.short_note}" if proj.short_note else ""
-            self.decoded_tile.set_image(image, f"decoded at ({x:.2f}, {y:.2f}){note}")
+            self.decoded_tile.set_image(images[0], f"decoded at ({x:.2f}, {y:.2f}){note}")
             self.decoded_tile.setToolTip(proj.note)
 
-        self.bridge.submit(job, kind="latent-decode", label="Decoding", on_result=on_result)
+        self.bridge.request("latent.decode", {"space": space, "z": z}, kind="latent-decode", label="Decoding",
+                            on_result=on_result)  # fmt: skip
 
     def decode_grid(self) -> None:
         """Decode an n x n grid over the scatter's visible region in one call; show it as one mosaic."""
-        space, proj = self.space, self.projection
+        space, proj = self.view.space, self.view.projection
         if space is None or proj is None:
             return
         bounds, n = self.scatter.visible_bounds(), self.grid_n.value()
 
-        def job(progress, cancelled):
-            return space.decode_grid(proj, bounds, n)
-
         def on_result(grid):
-            self.grid = grid
+            self._set(grid=grid)
             self.manifold.set_grid(grid.mosaic, grid.bounds, grid.n, proj.axis_names, grid.note)
 
-        self.bridge.submit(job, kind="latent-grid", label=f"Decoding a {n} x {n} grid", on_result=on_result)
+        params = {"space": space, "projection": proj, "bounds": tuple(bounds), "n": n}
+        self.bridge.request("latent.grid", params, kind="latent-grid", label=f"Decoding a {n} x {n} grid",
+                            on_result=on_result)  # fmt: skip
 
     # -- interpolation --------------------------------------------------------------------------------------
     def _pinned_z(self) -> np.ndarray | None:
-        if self.pinned is None or self.projection is None:
+        v = self.view
+        if v.pinned is None or v.projection is None:
             return None
-        return self.projection.inverse(np.array([self.pinned], np.float32))[0]
+        return v.projection.inverse(np.array([v.pinned], np.float32))[0]
 
     def _sample_z(self, i: int) -> np.ndarray | None:
-        if self.z is None or not 0 <= i < len(self.z):
+        z = self.view.z
+        if z is None or not 0 <= i < len(z):
             return None
-        return self.z[i]
+        return z[i]
 
     def set_endpoint(self, which: str, z: np.ndarray | None) -> None:
         """Set interpolation end ``which`` ("A" or "B") to latent point ``z``."""
         if z is None:
             self.strip.set_image(None, "pin a point on the scatter (click) or encode a dataset first")
             return
-        self.ab[which] = np.asarray(z, np.float32)
+        self._set(**{"end_a" if which == "A" else "end_b": np.asarray(z, np.float32)})
         self._draw_markers()
 
     def interpolate(self) -> None:
-        space = self.space
-        if space is None or "A" not in self.ab or "B" not in self.ab:
+        v = self.view
+        if v.space is None or v.end_a is None or v.end_b is None:
             self.strip.set_image(None, "set both A and B first")
             return
-        a, b, steps = self.ab["A"], self.ab["B"], self.steps.value()
-
-        def job(progress, cancelled):
-            return space.interpolate(a, b, steps)
+        steps = self.steps.value()
 
         def on_result(res):
-            from cnnviz_gui.core.figures import image_grid
-
-            self.interpolation = res
+            self._set(interpolation=res)
             img = res.images[..., 0] if res.images.shape[-1] == 1 else res.images.mean(-1)
             self.strip.set_image(image_grid(img, ncols=steps, pad=2, fill=1.0), f"A → B in {steps} steps")
 
-        self.bridge.submit(job, kind="latent-interp", label="Interpolating", on_result=on_result)
+        params = {"space": v.space, "a": v.end_a, "b": v.end_b, "steps": steps}
+        self.bridge.request("latent.interpolate", params, kind="latent-interp", label="Interpolating",
+                            on_result=on_result)  # fmt: skip
 
     # -- generation ---------------------------------------------------------------------------------------
     def generate(self) -> None:
         """Sample with each method, decode, classify with the default CNN; show confidence histograms."""
-        space, z = self.space, self.z
-        if space is None or z is None:
+        v = self.view
+        if v.space is None or v.z is None:
             self.gen_summary.setText("Encode a dataset first.")
             return
-        n = self.n_samples.value()
         self.gen_summary.setText("generating…")
 
-        def job(progress, cancelled):
-            return generate(space, z, n=n, progress=progress)
-
         def on_result(res):
-            self.generation = res
-            names = self.dataset.class_names if self.dataset is not None else None
-            self.gen_view.set_result(res, names)
+            self._set(generation=res)
+            self.gen_view.set_result(res, v.encoded.class_names)
             self.gen_summary.setText(res.summary())
             self.gen_summary.setToolTip(self.gen_view.toolTip())
 
-        self.bridge.submit(job, kind="latent-generate", label="Generating", on_result=on_result,
-                           on_error=lambda err: self.gen_summary.setText(f"Generation failed: {err.message}"))  # fmt: skip
+        params = {"space": v.space, "z": v.z, "n": self.n_samples.value()}
+        self.bridge.request("latent.generate", params, kind="latent-generate", label="Generating",
+                            on_result=on_result,
+                            on_error=lambda err: self.gen_summary.setText(f"Generation failed: {err.message}"))  # fmt: skip
 
     # -- export -----------------------------------------------------------------------------------------
     def export_figure(self, part: str | None = None):

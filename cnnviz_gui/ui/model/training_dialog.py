@@ -1,6 +1,6 @@
 """Model > Train…: train the default CNN, AE or VAE on any dataset source, with live curves and Stop.
 
-Training runs on the compute thread (as every TensorFlow call does) and the dialog stays responsive; the
+Training runs in the compute process (as every TensorFlow call does) and the dialog stays responsive; the
 finished model is saved where the person chose (atomically: Stop leaves an existing file untouched) and
 opened in the window.
 """
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz_gui.core.datasets import dataset_sources
 from cnnviz_gui.core.runtime.jobs import JobError
-from cnnviz_gui.core.training.jobs import KINDS, TrainingOutcome, TrainingRequest, run_training
+from cnnviz_gui.core.training.jobs import KINDS, TrainingOutcome, TrainingRequest
 
 CURVE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e")
 
@@ -84,11 +84,14 @@ class LiveCurves(pg.PlotWidget):
 
 
 class TrainingDialog(QDialog):
-    """Choose what to train, watch it train, stop it; the result opens in the main window."""
+    """Choose what to train, watch it train, stop it; the result opens in the main window.
 
-    def __init__(self, window, parent: QWidget | None = None):
-        super().__init__(parent or window)
-        self.window = window
+    ``bridge`` runs the training; ``open_model(path)`` opens the trained file (the window's model opener).
+    """
+
+    def __init__(self, bridge, open_model, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bridge, self.open_model = bridge, open_model
         self.setWindowTitle("Train a model")
         self.job = None
         self._active = False
@@ -290,14 +293,15 @@ class TrainingDialog(QDialog):
         self._set_running(True)
         self._started = time.monotonic()
         self._active = True
-        self.job = self.window.bridge.submit(
-            lambda progress, cancelled: run_training(req, progress, cancelled),
-            kind="train",
+        self.job = self.bridge.request(
+            "training.run",
+            {"request": req},
+            kind="training",
             label=f"Training {KINDS[req.kind]}",
             on_result=self._on_done,
             on_error=self._on_error,
             on_progress=self._on_progress,
-            on_cancelled=self._on_cancelled,
+            on_stopped=lambda _partial: self._on_cancelled(),
         )
         if not self._active:  # a synchronous compute thread (tests) has finished already
             self.job = None
@@ -305,7 +309,7 @@ class TrainingDialog(QDialog):
     def stop(self) -> None:
         """Stop after the current batch; the output file stays as it was."""
         if self.job is not None:
-            self.job.cancel()
+            self.bridge.stop(self.job)
             self.status_label.setText("Stopping after the current batch…")
             self.stop_button.setEnabled(False)
 
@@ -355,7 +359,7 @@ class TrainingDialog(QDialog):
             f"Done: trained on {outcome.n_samples} samples of {outcome.dataset}; {outcome.summary()}. "
             f"Saved to {display_path(outcome.path)} and opened."
         )
-        self.window.open_model_file(outcome.path)
+        self.open_model(outcome.path)
 
     def _on_cancelled(self) -> None:
         self.job = None

@@ -1,13 +1,12 @@
 """The OIP tab: settings with presets, Start/Stop, the live run, the layer atlas and exports.
 
-The search runs on the compute thread (``core.oip.run_oip``); frames arrive through the bridge at most ~30
-times a second and are drawn at once (small copies only). Stop sets a flag the engine checks before every
-step; the partial result is shown.
+The search runs in the compute process (operation ``oip.run``); frames arrive through the bridge at most ~30
+times a second and are drawn at once (small copies only). Stop — this tab's, the status bar's or Esc — is the
+bridge's: the engine checks before every step and the partial result is shown.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -57,7 +56,6 @@ class OipPanel(QWidget):
         self.focus = 0  # position in result.maps shown in the live view
         self.frames_drawn = 0
         self.last_error = ""
-        self._stop = threading.Event()
         self._gif_frames: list[tuple[int, int, np.ndarray]] = []
         self._gif_stride = 1
         self._drawn_key: tuple = (None, -1)
@@ -191,7 +189,7 @@ class OipPanel(QWidget):
     # -- running -------------------------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.job is not None
+        return self.job is not None and not self.job.ended
 
     def start(self) -> None:
         loaded = self.state.loaded
@@ -206,11 +204,8 @@ class OipPanel(QWidget):
             self._say(str(err))
             return
         self.stop()
-        self._stop = threading.Event()
-        stop = self._stop
         conv, data = self.state.convention, self.form.data_check.isChecked()
         self.request = oip.OipRequest(layer, maps, settings, data, focus=-1, convention=conv)
-        request = self.request
         self.focus = 0
         self.watch_box.blockSignals(True)
         self.watch_box.clear()
@@ -230,41 +225,34 @@ class OipPanel(QWidget):
         self.start_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.pages.setCurrentWidget(self.live)
-
-        def job(progress, cancelled):
-            return oip.run_oip(loaded, request, progress, lambda: stop.is_set() or cancelled())
-
-        self.job = "starting"  # a synchronous bridge finishes inside submit()
-        submitted = self.bridge.submit(
-            job,
+        self.job = self.bridge.request(
+            "oip.run",
+            {"model": loaded.id, "request": self.request},
             kind="oip",
             label=f"OIP search on {layer}",
             on_result=self._on_result,
             on_error=self._on_error,
             on_progress=self._on_progress,
-            on_cancelled=self._on_cancelled,
+            on_stopped=self._on_stopped,
         )
-        if self.job is not None:
-            self.job = submitted
 
     def _on_watch(self, index: int) -> None:
         k = self.watch_box.itemData(index)
         if k is None:
             return
-        if self.running and self.request is not None:
-            self.request.focus = int(k)  # read by the engine before its next frame
+        if self.running:
+            self.bridge.control(self.job, focus=int(k))  # the engine follows it from its next frame
         elif self.result is not None and k >= 0:
             self.show_run(int(k), switch=False)
 
     def stop(self) -> None:
         """Ask the running search to stop after its current step; its partial result is shown."""
-        if self.job is not None:
-            self._stop.set()
+        if self.running:
+            self.bridge.stop(self.job)
             self.stop_button.setEnabled(False)
             self.live.status.setText("Stopping…")
 
     def _finish(self) -> None:
-        self.job = None
         self.start_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
@@ -307,14 +295,18 @@ class OipPanel(QWidget):
         self.show_run(int(np.argmax(np.where(result.reacts, result.losses, -np.inf))), switch=False)
         self.finished.emit(result)
 
+    def _on_stopped(self, partial) -> None:
+        """Stopped (here, in the status bar or with Esc): the partial result when the engine returned one."""
+        if partial is not None:
+            self._on_result(partial)
+        else:
+            self._finish()
+            self.live.status.setText("Stopped.")
+
     def _on_error(self, err) -> None:
         self._finish()
         self.last_error = err.message
         self._say(f"The OIP search failed: {err.message}")
-
-    def _on_cancelled(self) -> None:
-        self._finish()
-        self.live.status.setText("Cancelled.")
 
     def _say(self, text: str) -> None:
         self.info_label.setText(text)

@@ -1,0 +1,28 @@
+"""The OIP search as an operation of the compute process."""
+
+from __future__ import annotations
+
+from cnnviz_gui.core.oip.types import OipRequest
+from cnnviz_gui.core.runtime.jobs import JobContext, op
+
+
+class _LiveRequest:
+    """The request as the engine reads it while running: ``focus`` follows the GUI's latest control."""
+
+    def __init__(self, request: OipRequest, controls: dict):
+        self._request, self._controls = request, controls
+
+    def __getattr__(self, name):
+        if name == "focus" and "focus" in self._controls:
+            return int(self._controls["focus"])
+        return getattr(self._request, name)
+
+
+@op("oip.run")
+def run(ctx: JobContext, model: str, request: OipRequest):
+    """Batched gradient ascent for ``request``; live frames as progress payloads; Stop keeps the partial
+    result (``stopped`` set). Control ``focus`` (a position in ``request.maps``, -1: the best so far) picks
+    the map the live frames show."""
+    from cnnviz_gui.core.oip.engine import run_oip
+
+    return run_oip(ctx.store.model(model), _LiveRequest(request, ctx.controls), ctx.progress, ctx.cancelled)
