@@ -316,11 +316,11 @@ def live_window(qtbot):
     Messages and consent questions are recorded in ``window.messages`` / ``window.consents`` instead of
     showing modal boxes. The window is closed (the compute process ended) at the end.
     """
+    import gc
+
     from cnnviz_gui.ui.app import configure_pyqtgraph, create_bridge
     from cnnviz_gui.ui.main_window import MainWindow
     from cnnviz_gui.ui.state import AppState
-
-    import gc
 
     gc.collect()
     configure_pyqtgraph()
@@ -374,7 +374,9 @@ def open_model_in(bridge, state, path) -> None:
     from cnnviz_gui.ui.state import OpenModel
 
     def opened(result):
-        state.set_model(OpenModel(result.model_id, str(path), result.info, result.convention, result.read_started))
+        state.set_model(
+            OpenModel(result.model_id, str(path), result.info, result.convention, result.read_started)
+        )
 
     errors = []
     bridge.request("models.open", {"model_id": f"t{id(state)}", "path": str(path)}, on_result=opened,

@@ -42,18 +42,20 @@ def configure_pyqtgraph() -> None:
         _configured = True
 
 
-def create_bridge(log_path: str | None = None, spare: bool | None = None) -> ComputeBridge:
+def create_bridge(
+    log_path: str | None = None, spare: bool | None = None, extra_ops: tuple[str, ...] = ()
+) -> ComputeBridge:
     """A bridge to a new compute process (started now, in parallel with the window).
 
     ``spare``: keep a second compute process with TensorFlow imported, idle, so that a restart after a crash
     or a Stop that had to kill takes the model's open time instead of TensorFlow's import as well (default
-    on; ``CNNVIZ_SPARE_PROCESS=0`` turns it off).
+    on; ``CNNVIZ_SPARE_PROCESS=0`` turns it off). ``extra_ops``: modules of more operations (tests).
     """
     if spare is None:
         spare = os.environ.get("CNNVIZ_SPARE_PROCESS", "1") != "0"
 
     def factory() -> ComputeProcess:
-        return ComputeProcess(log_path=log_path)
+        return ComputeProcess(log_path=log_path, extra_ops=extra_ops)
 
     return ComputeBridge(factory(), spare_factory=factory if spare else None)
 

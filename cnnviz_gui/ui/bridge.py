@@ -39,7 +39,8 @@ RESTART_WINDOW_S, MAX_RESTARTS = 60.0, 3
 
 @dataclass
 class Job:
-    """A request as the GUI sees it; ``state`` is queued, running, then one of done/stopped/superseded/failed."""
+    """A request as the GUI sees it; ``state`` is queued, running (returned: its function returned on Stop and
+    its result is on the way), then one of done/stopped/superseded/failed."""
 
     id: int
     op: str
@@ -212,13 +213,24 @@ class ComputeBridge(QObject):
             self.status_changed.emit(job.label)
         elif kind == "progress":
             if job.on_progress is not None and not job.cancelled:
-                self._latest_progress[job.id] = (job, (event["fraction"], event["text"], event["payload"]))
+                args = (event["fraction"], event["text"], event["payload"])
+                if self.synchronous:  # no event loop runs while a synchronous job does: draw each at once
+                    job.on_progress(*args)
+                else:
+                    self._latest_progress[job.id] = (job, args)
+        elif kind == "returned":
+            job.state = "returned"  # the function returned on Stop: no reason to kill the process
         elif kind == "ended":
             self._flush_progress(job.id)
             self._end(job, event["state"], event.get("result"), event.get("error"))
 
-    def _end(self, job: Job, state: str, result: Any = None, error: dict | None = None) -> None:
-        """Decide how ``job`` ended and deliver exactly that (the only place that does)."""
+    def _end(
+        self, job: Job, state: str, result: Any = None, error: dict | None = None, quiet: bool = False
+    ) -> None:
+        """Decide how ``job`` ended and deliver exactly that (the only place that does).
+
+        ``quiet``: a failure without ``on_error`` is not announced (the process message said it already).
+        """
         self.jobs.pop(job.id, None)
         self._latest_progress.pop(job.id, None)
         if job.state == "superseded":
@@ -230,7 +242,7 @@ class ComputeBridge(QObject):
             )
             if job.on_error is not None:
                 job.on_error(err)
-            else:
+            elif not quiet:
                 self.job_failed.emit(job.label, err)
         elif state == "stopped" or (job.stopping and state != "done"):
             job.state = "stopped"
@@ -277,7 +289,8 @@ class ComputeBridge(QObject):
             if job.stopping:
                 self._end(job, "stopped")
             else:
-                self._end(job, "failed", error={"type": "", "message": f"{what}, while '{job.label}' ran."})
+                error = {"type": "", "message": f"{what}, while '{job.label}' ran."}
+                self._end(job, "failed", error=error, quiet=True)
         now = time.monotonic()
         self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW_S] + [now]
         if len(self._restarts) > MAX_RESTARTS and self.sticky:

@@ -1,103 +1,157 @@
-"""The compute thread: results, errors, progress, cancellation, superseding, clean shutdown."""
+"""The compute side without Qt: the wire codec, the channel, the executor's job lifecycle, the real process."""
 
 from __future__ import annotations
 
+import dataclasses
+import queue
 import threading
 import time
 
-from cnnviz_gui.core.runtime.jobs import ComputeThread, JobCancelled
+import numpy as np
+import pytest
+from compute_test_ops import MODULE as TEST_OPS
+
+from cnnviz_gui.core.models.loading import ModelLoadError
+from cnnviz_gui.core.runtime import wire
+from cnnviz_gui.core.runtime.channel import channel_pair
+from cnnviz_gui.core.runtime.executor import Executor
+from cnnviz_gui.core.runtime.jobs import load_ops
+from cnnviz_gui.core.runtime.wire import RemoteError, WireError, decode, encode, roundtrip
 
 
-def test_synchronous_mode_runs_inline():
-    c = ComputeThread(synchronous=True)
-    got, progress = [], []
+# -- wire ------------------------------------------------------------------------------------------------------
+def test_plain_values_and_arrays_cross_unchanged():
+    value = {
+        "n": 3, "x": 1.5, "nan": float("nan"), "s": "käse", "none": None, "flag": True,
+        "shape": (28, 28, 1), "list": [1, [2, 3]], "by_int": {0: "zero", 7: "seven"},
+        "img": np.arange(24, dtype=np.float32).reshape(2, 3, 4), "mask": np.array([True, False]),
+        "names": np.array(["zero", "one"]), "empty": np.zeros((0, 5), np.int64), "scalar": np.float32(2.5),
+    }  # fmt: skip
+    got = roundtrip(value)
+    assert got["shape"] == (28, 28, 1) and isinstance(got["shape"], tuple)
+    assert got["by_int"] == {0: "zero", 7: "seven"} and got["list"] == [1, [2, 3]]
+    assert np.isnan(got["nan"]) and got["s"] == "käse" and got["none"] is None and got["flag"] is True
+    np.testing.assert_array_equal(got["img"], value["img"])
+    assert got["img"].dtype == np.float32 and got["img"].flags.writeable
+    assert got["mask"].dtype == bool and list(got["names"]) == ["zero", "one"]
+    assert got["empty"].shape == (0, 5) and got["scalar"] == 2.5
 
-    def job(p, cancelled):
-        p(0.5, "half")
-        return threading.current_thread().name
 
-    c.submit(job, on_result=got.append, on_progress=lambda f, t, payload: progress.append((f, t)))
-    assert got == [threading.current_thread().name]
-    assert progress == [(0.5, "half")]
+def test_registered_dataclasses_cross_and_others_are_refused():
+    from cnnviz_gui.core.oip.types import OipRequest, preset
+
+    request = OipRequest("Conv2D_3", [1, 5], preset("Smooth"), convention="0..1")
+    got = roundtrip(request)
+    assert got == request and got is not request and isinstance(got.settings.grids, tuple)
+
+    @dataclasses.dataclass
+    class Secret:
+        payload: str
+
+    with pytest.raises(WireError, match="not registered"):
+        encode(Secret("x"))
+    with pytest.raises(WireError):
+        encode({"f": lambda: 1})
+    with pytest.raises(WireError):
+        encode(np.array([object()]))
 
 
-def test_jobs_run_on_one_worker_thread_in_order():
-    c = ComputeThread()
-    names, order = set(), []
-    done = threading.Event()
+def test_a_message_cannot_make_the_receiver_build_an_unregistered_class():
+    header = b'{"__dc__": "subprocess.Popen", "f": {"args": ["touch", "/tmp/x"]}}'
+    with pytest.raises(WireError, match="not a registered type"):
+        decode(header, [])
+    header = b'{"__dc__": "cnnviz_gui.core.runtime.executor._Job", "f": {"id": 1}}'
+    with pytest.raises(WireError):
+        decode(header, [])
 
-    def make(i):
-        def job(p, cancelled):
-            names.add(threading.current_thread().name)
-            order.append(i)
-            return i
 
-        return job
+def test_errors_keep_their_type_and_fields():
+    err = ModelLoadError("refused", "unsafe", needs_consent=True, unsafe_layers=["lam"])
+    back = wire.error_from_plain(roundtrip(wire.error_to_plain(err)))
+    assert isinstance(back, ModelLoadError) and back.message == "refused"
+    assert back.needs_consent and back.unsafe_layers == ["lam"] and back.kind == "unsafe"
+    other = wire.error_from_plain(wire.error_to_plain(ZeroDivisionError("division by zero")))
+    assert isinstance(other, RemoteError) and other.message == "ZeroDivisionError: division by zero"
 
+
+def test_channel_moves_large_arrays_between_threads():
+    a, b = channel_pair()
+    big = np.random.default_rng(0).random((200, 28, 28, 1), dtype=np.float32)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(b.recv()))
+    reader.start()
+    a.send({"x": big, "label": "digits"})
+    reader.join(10)
+    np.testing.assert_array_equal(got[0]["x"], big)
+    assert a.sent_bytes == b.received_bytes > big.nbytes
+    a.close()
+    b.close()
+
+
+# -- executor --------------------------------------------------------------------------------------------------
+def _executor(**kw):
+    load_ops((TEST_OPS,))
+    events = queue.Queue()
+    return Executor(events.put, **kw), events
+
+
+def _ended(events, job, timeout=10):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        e = events.get(timeout=timeout)
+        if e.get("job") == job and e["ev"] == "ended":
+            return e
+    raise TimeoutError
+
+
+def test_jobs_run_in_order_on_one_worker_and_each_ends_once():
+    ex, events = _executor()
     for i in range(5):
-        c.submit(make(i), on_result=lambda r: r == 4 and done.set())
-    assert done.wait(5)
-    assert order == [0, 1, 2, 3, 4] and names == {"cnnviz-compute"}
-    assert c.shutdown() and not c.alive
+        ex.submit(i, "test.value", {"value": i})
+    ended = [_ended(events, i) for i in range(5)]
+    assert [e["result"] for e in ended] == [0, 1, 2, 3, 4] and {e["state"] for e in ended} == {"done"}
+    ex.submit(9, "test.fail", {"message": "boom"})
+    failed = _ended(events, 9)
+    assert failed["state"] == "failed" and failed["error"]["message"] == "ValueError: boom"
+    assert "Traceback" in failed["error"]["details"]
+    ex.submit(10, "no.such.op", {})
+    assert "no operation 'no.such.op'" in _ended(events, 10)["error"]["message"]
+    assert ex.shutdown()
 
 
-def test_error_becomes_message_and_thread_survives():
-    c = ComputeThread()
-    errors, results = [], []
-    c.submit(lambda p, cancelled: 1 / 0, on_error=errors.append)
-    c.submit(lambda p, cancelled: "still alive", on_result=results.append)
-    assert c.wait_idle(5)
-    assert errors[0].message.startswith("ZeroDivisionError") and "Traceback" in errors[0].details
-    assert results == ["still alive"]
-    c.shutdown()
+def test_cancel_stops_a_running_job_and_drops_a_queued_one():
+    ex, events = _executor()
+    ex.submit(1, "test.sleep", {"seconds": 30, "progress": True})
+    ex.submit(2, "test.value", {"value": "never"})
+    ex.cancel(2)
+    while events.get(timeout=10).get("ev") != "progress":
+        pass
+    ex.cancel(1)
+    assert _ended(events, 1)["state"] == "stopped"
+    queued = _ended(events, 2)
+    assert queued["state"] == "stopped" and queued["result"] is None
+    assert ex.shutdown()
 
 
-def test_newer_request_supersedes_older_of_same_kind():
-    c = ComputeThread()
-    started = threading.Event()
-    release = threading.Event()
-    results, cancelled_calls = [], []
+# -- the real process ------------------------------------------------------------------------------------------
+def test_the_compute_process_runs_jobs_and_its_death_is_reported():
+    from cnnviz_gui.core.runtime.compute_process import ComputeProcess
 
-    def slow(p, cancelled):
-        started.set()
-        release.wait(5)
-        return "stale"
-
-    c.submit(
-        slow, kind="probe", on_result=results.append, on_cancelled=lambda: cancelled_calls.append("slow")
-    )
-    assert started.wait(5)
-    pending = [
-        c.submit(lambda p, cc, i=i: f"pending {i}", kind="probe", on_result=results.append) for i in range(3)
-    ]
-    c.submit(lambda p, cc: "newest", kind="probe", on_result=results.append)
-    release.set()
-    assert c.wait_idle(5)
-    assert results == ["newest"]
-    assert cancelled_calls == ["slow"] and all(j.cancelled for j in pending)
-    c.shutdown()
-
-
-def test_cancel_stops_a_loop_within_one_step():
-    c = ComputeThread()
-    steps = []
-    started = threading.Event()
-
-    def loop(p, cancelled):
-        for i in range(10_000):
-            if cancelled():
-                raise JobCancelled
-            steps.append(i)
-            started.set()
-            time.sleep(0.002)
-        return "finished"
-
-    results = []
-    job = c.submit(loop, on_result=results.append)
-    assert started.wait(5)
-    t0 = time.monotonic()
-    job.cancel()
-    assert job.finished.wait(1)
-    assert time.monotonic() - t0 < 0.25
-    assert results == [] and len(steps) < 10_000
-    assert c.shutdown()
+    events = queue.Queue()
+    proc = ComputeProcess(lambda generation, event: events.put((generation, event)), extra_ops=(TEST_OPS,))
+    generation = proc.start()
+    try:
+        proc.submit(1, "test.pid", {})
+        while True:
+            gen, e = events.get(timeout=60)
+            if e.get("job") == 1 and e["ev"] == "ended":
+                break
+        assert gen == generation and e["result"] == proc.pid and proc.pid != __import__("os").getpid()
+        proc.submit(2, "test.crash", {"how": "abort"})
+        while True:
+            gen, e = events.get(timeout=30)
+            if e["ev"] == "exited":
+                break
+        assert gen == generation and e["code"] != 0 and not proc.alive
+    finally:
+        proc.shutdown()

@@ -10,7 +10,7 @@ import sys
 def _configure(device: str, threads: int) -> dict:
     code = (
         "import json\n"
-        "from cnnviz_gui.core.runtime.jobs import configure_tensorflow, tensorflow_settings, library_versions\n"
+        "from cnnviz_gui.core.runtime.tensorflow_setup import configure_tensorflow, tensorflow_settings, library_versions\n"
         f"name = configure_tensorflow({device!r}, {threads})\n"
         "import tensorflow as tf\n"
         "tf.constant([1.0]) * 2.0\n"  # initialise the runtime
@@ -34,7 +34,7 @@ def test_cpu_only_and_two_threads_are_applied():
 def test_settings_that_come_too_late_are_reported():
     import tensorflow as tf
 
-    from cnnviz_gui.core.runtime.jobs import configure_tensorflow, tensorflow_settings
+    from cnnviz_gui.core.runtime.tensorflow_setup import configure_tensorflow, tensorflow_settings
 
     tf.constant([1.0]) * 2.0  # this process's TensorFlow is running already
     current = tf.config.threading.get_intra_op_parallelism_threads()

@@ -39,7 +39,9 @@ def test_pinned_inputs_share_levels_row_by_row(window):
     assert view.pin_list.count() == 4
     key, outs = view.pinned_outputs()
     assert key == "Conv2D_2" and len(outs) == 4
-    expected = get_probe(w.state.loaded)(standardise(ds.x[[*fours, nine]]))["Conv2D_2"]
+    expected = get_probe(w.bridge.backend.store.model(w.state.model_id))(standardise(ds.x[[*fours, nine]]))[
+        "Conv2D_2"
+    ]
     np.testing.assert_allclose(np.stack(outs), expected, rtol=1e-4, atol=1e-5)
     # one mosaic: 64 maps per input in 32 columns, two rows plus a separating row per input
     tiles = view.grid.maps
@@ -113,24 +115,29 @@ def test_class_statistics_heat_map_silent_maps_and_difference(window, qtbot):
     assert view.stats_plot.stats is None
 
 
-def test_class_statistics_cancelled_leaves_the_view_usable(window):
-    view = window.compare_view
-    window.state.select_layer("Conv2D_1")
-    original = window.bridge.submit
+def test_class_statistics_cancelled_leaves_the_view_usable(new_window, default_model_path, qtbot):
+    from cnnviz_gui.core.runtime.local import LocalCompute
 
-    def submit_cancelled_at_once(fn, **kwargs):  # as if Cancel was pressed before the first batch
-        return original(lambda progress, cancelled: fn(progress, lambda: True), **kwargs)
-
-    window.bridge.submit = submit_cancelled_at_once
+    w = new_window(backend=LocalCompute())  # a worker thread: Cancel is pressed while it runs
     try:
-        view.stats_panel.compute_stats()
+        w.open_model_file(str(default_model_path))
+        qtbot.waitUntil(lambda: w.state.dataset is not None and w.state.info is not None, timeout=60_000)
+        view = w.compare_view
+        w.state.select_layer("Conv2D_1")
+        panel = view.stats_panel
+        panel.per_class.setValue(0)  # all 10,000 digits: long enough to cancel
+        panel.compute_stats()
+        assert panel.cancel_button.isEnabled() and not panel.stats_button.isEnabled()
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.stats_button.isEnabled(), timeout=5_000)
+        assert view.stats_plot.stats is None and panel.stats_note.text() == "cancelled"
+        assert not panel.cancel_button.isEnabled()
+        panel.per_class.setValue(5)
+        panel.compute_stats()
+        qtbot.waitUntil(lambda: view.stats_plot.stats is not None, timeout=30_000)
+        assert view.stats_plot.stats.means.shape == (10, 32)
     finally:
-        window.bridge.submit = original
-    assert view.stats_plot.stats is None
-    assert view.stats_panel.stats_button.isEnabled() and not view.stats_panel.cancel_button.isEnabled()
-    view.stats_panel.per_class.setValue(5)
-    view.stats_panel.compute_stats()
-    assert view.stats_plot.stats.means.shape == (10, 32)
+        w.close()
 
 
 def test_compare_export_figure_and_arrays(window, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cnnviz_gui.core.runtime.jobs import ComputeThread
+from cnnviz_gui.core.runtime.local import LocalCompute
 from cnnviz_gui.ui.help_dialogs import menu_actions
 
 
@@ -103,8 +103,8 @@ def test_training_dialog_explains_bad_settings(new_window, tmp_path):
 
 
 def test_stop_keeps_the_previous_file(new_window, tmp_path, qtbot):
-    compute = ComputeThread()
-    w = new_window(compute=compute)
+    compute = LocalCompute()
+    w = new_window(backend=compute)
     try:
         dialog = w.training_dialog()
         out = tmp_path / "model.keras"

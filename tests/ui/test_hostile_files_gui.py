@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from hostile_corpus import OPENS, REFUSED
 
-from cnnviz_gui.core.runtime.jobs import ComputeThread
+from cnnviz_gui.core.runtime.local import LocalCompute
 from cnnviz_gui.ui.app import configure_pyqtgraph
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.main_window import MainWindow
@@ -15,9 +15,9 @@ from cnnviz_gui.ui.state import AppState
 
 @pytest.fixture
 def recording_window(qapp, default_model_path):
-    """A window with a synchronous compute thread; messages and consents are recorded."""
+    """A window whose compute runs here synchronously; messages and consents are recorded."""
     configure_pyqtgraph()
-    w = MainWindow(AppState(), ComputeBridge(ComputeThread(synchronous=True)))
+    w = MainWindow(AppState(), ComputeBridge(LocalCompute(synchronous=True)))
     w.messages, w.consents, w.consent_answer = [], [], False
     w.show_message_box = lambda parent, title, text, details="": w.messages.append((title, text, details))
 

@@ -9,14 +9,16 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 
 from cnnviz_gui.core.datasets import load_bundled_mnist
 from cnnviz_gui.core.latent.space import bundled_autoencoder_path
-from cnnviz_gui.core.runtime.jobs import ComputeThread
+from cnnviz_gui.core.runtime.local import LocalCompute
+
+VAE = bundled_autoencoder_path("vae")
 
 
-@pytest.fixture(scope="module")
-def vae_loaded():
-    from cnnviz_gui.core.models.loading import open_model
+def _open(view, path=VAE) -> None:
+    """Open ``path`` in the view's compute and make it the state's model (as the model opener does)."""
+    from conftest import open_model_in
 
-    return open_model(bundled_autoencoder_path("vae"))
+    open_model_in(view.bridge, view.state, path)
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def panel(qtbot):
 
     configure_pyqtgraph()
     state = AppState()
-    bridge = ComputeBridge(ComputeThread(synchronous=True))
+    bridge = ComputeBridge(LocalCompute(synchronous=True))
     view = LatentPanel(state, bridge)
     qtbot.addWidget(view)
     view.resize(1200, 850)
@@ -38,8 +40,8 @@ def panel(qtbot):
     bridge.shutdown()
 
 
-def test_vae_is_recognised_encoded_and_drawn(panel, vae_loaded):
-    panel.state.set_model(vae_loaded)
+def test_vae_is_recognised_encoded_and_drawn(panel):
+    _open(panel)
     assert "variational autoencoder (VAE) with a 2-D latent space" in panel.correction.message.text()
     assert panel.z.shape == (10000, 2) and panel.labels.shape == (10000,)
     assert panel.scatter.n_shown == 10000 and len(panel.scatter.class_items) == 10
@@ -59,8 +61,8 @@ def test_vae_is_recognised_encoded_and_drawn(panel, vae_loaded):
     assert inside.mean() > 0.98
 
 
-def test_click_on_the_scatter_decodes_at_once(panel, vae_loaded, qtbot):
-    panel.state.set_model(vae_loaded)
+def test_click_on_the_scatter_decodes_at_once(panel, qtbot):
+    _open(panel)
     assert panel.decoded_tile.array is None
     # a real left click in the middle of the plot area
     vb = panel.scatter.plotItem.vb
@@ -82,10 +84,10 @@ def test_click_on_the_scatter_decodes_at_once(panel, vae_loaded, qtbot):
     assert panel.last_decode_ms is not None
 
 
-def test_grid_interpolation_generation_and_exports(panel, vae_loaded, tmp_path):
+def test_grid_interpolation_generation_and_exports(panel, tmp_path):
     from cnnviz_gui.core.figures import save, save_arrays
 
-    panel.state.set_model(vae_loaded)
+    _open(panel)
     panel.grid_n.setValue(12)
     panel.decode_grid()
     assert panel.manifold.mosaic.shape == (12 * 28, 12 * 28)
@@ -121,9 +123,9 @@ def test_grid_interpolation_generation_and_exports(panel, vae_loaded, tmp_path):
         assert data["z"].shape == (10000, 2)
 
 
-def test_current_input_is_marked_and_moves(panel, vae_loaded):
+def test_current_input_is_marked_and_moves(panel):
     ds = load_bundled_mnist()
-    panel.state.set_model(vae_loaded)
+    _open(panel)
     panel.state.set_input(ds.x[5], "sample 5")
     first = panel.scatter.input_marker.data["x"][0], panel.scatter.input_marker.data["y"][0]
     assert first == pytest.approx(tuple(panel.z[5]), abs=1e-4)
@@ -132,8 +134,8 @@ def test_current_input_is_marked_and_moves(panel, vae_loaded):
     assert second == pytest.approx(tuple(panel.z[7]), abs=1e-4) and second != first
 
 
-def test_classifier_is_explained_and_correction_offered(panel, default_loaded):
-    panel.state.set_model(default_loaded)
+def test_classifier_is_explained_and_correction_offered(panel, default_model_path):
+    _open(panel, default_model_path)
     text = panel.correction.message.text()
     assert "maps an image to 10 numbers" in text and "bottleneck" in text and "bundled" in text
     assert panel.z is None and panel.scatter.n_shown == 0
@@ -164,12 +166,12 @@ def test_encoder_and_decoder_files(panel, tmp_path):
     assert "approximate" in panel.decoded_tile.title.text
 
 
-def test_main_window_has_the_latent_tab_and_exports_it(qtbot, tmp_path, vae_loaded):
+def test_main_window_has_the_latent_tab_and_exports_it(qtbot, tmp_path):
     from cnnviz_gui.ui.app import create_main_window
 
-    window = create_main_window(ComputeThread(synchronous=True))
+    window = create_main_window(LocalCompute(synchronous=True))
     qtbot.addWidget(window)
-    window.state.set_model(vae_loaded)
+    _open(window)
     window.tabs.setCurrentWidget(window.latent_panel)
     assert window.tabs.tabText(window.tabs.currentIndex()) == "Latent"
     written = window.export_active_view(str(tmp_path / "latent.png"))
@@ -177,20 +179,24 @@ def test_main_window_has_the_latent_tab_and_exports_it(qtbot, tmp_path, vae_load
     window.bridge.shutdown()
 
 
-def test_threaded_compute_marks_an_input_set_before_the_model(qtbot, vae_loaded):
-    """With the real compute thread: the input chosen before the VAE opens is marked once encoding ends."""
+def test_the_compute_process_marks_an_input_set_before_the_model(qtbot):
+    """Through the real compute process: the input chosen before the VAE opens is marked once encoding ends."""
     from cnnviz_gui.ui.app import configure_pyqtgraph
     from cnnviz_gui.ui.bridge import ComputeBridge
     from cnnviz_gui.ui.latent.panel import LatentPanel
     from cnnviz_gui.ui.state import AppState
 
     configure_pyqtgraph()
-    state, bridge = AppState(), ComputeBridge(ComputeThread())
+    from cnnviz_gui.core.runtime.compute_process import ComputeProcess
+    from cnnviz_gui.ui.state import OpenModel
+
+    state, bridge = AppState(), ComputeBridge(ComputeProcess())
     view = LatentPanel(state, bridge)
     qtbot.addWidget(view)
     try:
         state.set_input(load_bundled_mnist().x[9], "sample 9")
-        state.set_model(vae_loaded)
+        bridge.request("models.open", {"model_id": "vae", "path": str(VAE)}, on_result=lambda r: state.set_model(
+            OpenModel(r.model_id, str(VAE), r.info, r.convention, r.read_started)))  # fmt: skip
         qtbot.waitUntil(
             lambda: len(view.scatter.input_marker.data) == 1 and view.shown is not None, timeout=30000
         )
@@ -222,8 +228,8 @@ def test_many_points_are_drawn_as_a_subset_unless_all_are_asked(qtbot):
     assert scatter.n_shown == 70000
 
 
-def test_a_dataset_that_fails_leaves_the_tab_usable(panel, vae_loaded, tmp_path):
-    panel.state.set_model(vae_loaded)
+def test_a_dataset_that_fails_leaves_the_tab_usable(panel, tmp_path):
+    _open(panel)
     z_before = panel.z
     panel.encode(str(tmp_path / "missing.npz"))
     assert (

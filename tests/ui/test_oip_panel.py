@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from cnnviz_gui.core.oip.figures import contrast_stretch
-from cnnviz_gui.core.runtime.jobs import ComputeThread
+from cnnviz_gui.core.runtime.compute_process import ComputeProcess
+from cnnviz_gui.core.runtime.local import LocalCompute
 from cnnviz_gui.ui.app import configure_pyqtgraph
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.main_window import MainWindow
@@ -15,15 +16,15 @@ from cnnviz_gui.ui.oip.panel import OipPanel, format_maps
 from cnnviz_gui.ui.state import AppState
 
 
-def _window(qtbot, compute, default_model_path):
+def _window(qtbot, backend, default_model_path):
     configure_pyqtgraph()
-    w = MainWindow(AppState(), ComputeBridge(compute))
+    w = MainWindow(AppState(), ComputeBridge(backend))
     w.messages = []
     w.show_message_box = lambda parent, title, text, details="": w.messages.append((title, text))
     qtbot.addWidget(w)
     w.show()
     w.open_model_file(str(default_model_path))
-    qtbot.waitUntil(lambda: w.state.info is not None and w.state.input_image is not None, timeout=30000)
+    qtbot.waitUntil(lambda: w.state.info is not None and w.state.input_image is not None, timeout=120_000)
     qtbot.wait(10)  # the window shows the default input's activations first
     panel = next(w.tabs.widget(i) for i in range(w.tabs.count()) if isinstance(w.tabs.widget(i), OipPanel))
     w.tabs.setCurrentWidget(panel)
@@ -32,7 +33,7 @@ def _window(qtbot, compute, default_model_path):
 
 @pytest.fixture
 def sync_window(qtbot, default_model_path):
-    return _window(qtbot, ComputeThread(synchronous=True), default_model_path)
+    return _window(qtbot, LocalCompute(synchronous=True), default_model_path)
 
 
 def test_format_maps():
@@ -129,8 +130,8 @@ def test_presets_fill_the_form_and_bad_input_is_explained(sync_window):
     assert "must be numbers" in panel.info_label.text() and panel.result is None
 
 
-def test_stop_takes_effect_and_the_gui_stays_responsive(qtbot, default_model_path):
-    w, panel = _window(qtbot, ComputeThread(), default_model_path)
+def test_stop_takes_effect_through_the_compute_process(qtbot, default_model_path):
+    w, panel = _window(qtbot, ComputeProcess(), default_model_path)
     try:
         panel.form.maps_edit.setText("all")
         panel.form.steps.setValue(100000)
@@ -142,8 +143,16 @@ def test_stop_takes_effect_and_the_gui_stays_responsive(qtbot, default_model_pat
         r = panel.result
         assert r is not None and r.stopped and r.steps_used.max() < 100000
         assert "stopped at step" in panel.atlas_summary.text()
+        # the status bar's Stop keeps the partial result too
+        panel.start()
+        qtbot.waitUntil(lambda: panel.frames_drawn >= 3, timeout=30000)
+        previous = panel.result
+        w.stop_jobs()
+        qtbot.waitUntil(lambda: not panel.running, timeout=5000)
+        assert panel.result is not previous and panel.result.stopped
+        assert w.bridge.restart_count == 0
     finally:
-        w.bridge.shutdown()
+        w.close()
 
 
 def test_a_class_output_can_be_the_target(sync_window):

@@ -7,7 +7,7 @@ import threading
 from conftest import ThreadWatch
 from PySide6.QtCore import QRunnable, QThread, QThreadPool
 
-from cnnviz_gui.core.runtime.jobs import ComputeThread
+from cnnviz_gui.core.runtime.executor import Executor
 
 
 class Sleeper(QThread):
@@ -31,7 +31,7 @@ def test_watch_reports_threads_until_they_stop(monkeypatch):
             release.wait(5)
 
     QThreadPool.globalInstance().start(Job())
-    compute = ComputeThread(name="cnnviz-compute-test")
+    compute = Executor(lambda event: None, name="cnnviz-compute-test")
     left = watch.left_running()
     assert "QThread sleeper" in left and "QThreadPool worker" in left and "cnnviz-compute-test" in left
 

@@ -302,14 +302,16 @@ def run_oip(loaded, request: OipRequest, progress: Callable | None = None, cance
     else:
         x0 = _start_images(s, target.info.input_shape, run.seeds())
     xn, curves, snap_steps, snaps, last, converged, conv_step, used, gave_up = run.main(x0)
+    if run.stopped:  # the steps never taken are not kept (a 100,000-step run stopped early stays small)
+        curves = curves[:, : max(int(used.max()), 1)]
     R = run.R
     best = np.argmax(np.where(np.isfinite(last), last, -np.inf).reshape(-1, R), axis=1)
     pick = np.arange(len(request.maps)) * R + best
-    rel = np.full(B, np.nan, np.float32)
-    for b in range(B):
-        c = curves[b][np.isfinite(curves[b])]
-        if len(c) > 1:
-            rel[b] = abs(c[-1] - c[-2]) / (abs(c[-1]) + 1e-7)
+    # each curve is finite up to its steps used: the last relative change from its last two values
+    rows = np.arange(B)
+    final = curves[rows, np.maximum(used - 1, 0)]
+    before = curves[rows, np.maximum(used - 2, 0)]
+    rel = np.where(used > 1, np.abs(final - before) / (np.abs(final) + 1e-7), np.nan).astype(np.float32)
     actives = None
     if request.with_data_active and not run.stopped:
         actives = data_active(

@@ -113,8 +113,11 @@ def child_main(conn, config: dict) -> None:
         from cnnviz_gui.core.runtime.logs import setup_logging
 
         setup_logging(path=config["log_path"], rotate=False)
+    from cnnviz_gui.core.runtime.diagnostics import retracing
     from cnnviz_gui.core.runtime.executor import Executor
     from cnnviz_gui.core.runtime.jobs import load_ops
+
+    logging.getLogger("tensorflow").addHandler(retracing)
 
     load_ops(tuple(config.get("extra_ops", ())))
     outbox = Outbox(channel)
@@ -142,9 +145,11 @@ def child_main(conn, config: dict) -> None:
             elif kind == "shutdown":
                 break
     finally:
-        executor.shutdown(timeout=2.0)
+        executor.shutdown(timeout=2.0)  # a running job stops at its next check (training: after its batch)
         outbox.close()
         channel.close()
+        logging.shutdown()
+        os._exit(0)  # no interpreter teardown: TensorFlow's takes seconds and there is nothing left to save
 
 
 # -- GUI side ----------------------------------------------------------------------------------------------------

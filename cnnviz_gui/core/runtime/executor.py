@@ -5,6 +5,7 @@ plain dicts::
 
     {"ev": "started", "job": id}
     {"ev": "progress", "job": id, "fraction": f, "text": s, "payload": ...}
+    {"ev": "returned", "job": id}   (a cancelled job's function returned; its result follows)
     {"ev": "ended", "job": id, "state": "done" | "stopped" | "failed", "result": ..., "error": {...}}
 
 A job ends exactly once. "stopped" means it was cancelled: either before it started (result None) or while it
@@ -140,4 +141,6 @@ class Executor:
             error["details"] = traceback.format_exc()
             self._ended(job, "failed", error=error)
         else:
+            if job.cancel.is_set():  # it returned on Stop: say so before its (maybe large) result is sent
+                self.emit({"ev": "returned", "job": job.id})
             self._ended(job, "stopped" if job.cancel.is_set() else "done", result)

@@ -10,6 +10,7 @@ boundary fails here too. With ``synchronous=True`` a job runs inside ``submit`` 
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable
 
 from cnnviz_gui.core.runtime.executor import Executor
@@ -37,6 +38,9 @@ class LocalCompute:
         return self.executor is not None
 
     def start(self) -> int:
+        from cnnviz_gui.core.runtime.diagnostics import retracing
+
+        logging.getLogger("tensorflow").addHandler(retracing)
         load_ops(self.extra_ops)
         self.generation = next(_generations)
         generation = self.generation

@@ -26,18 +26,25 @@ def versions(ctx: JobContext) -> dict:
 
 
 @op("runtime.status")
-def status(ctx: JobContext) -> dict:
-    """The process id, its resident memory (MB) and what it holds (for tests, benchmarks, the About box)."""
-    rss = 0.0
-    try:
-        with open(f"/proc/{os.getpid()}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return {"pid": os.getpid(), "rss_mb": rss, "models": sorted(ctx.store.models),
-            "objects": sorted(ctx.store.objects), "datasets": list(ctx.store.datasets)}  # fmt: skip
+def status(ctx: JobContext, reset_warnings: bool = False) -> dict:
+    """What the process holds and how it does (tests, benchmarks): its id, resident memory (MB), open models,
+    their compiled functions and extra traces, and TensorFlow's retracing warnings since start (or reset)."""
+    from cnnviz_gui.core.runtime import diagnostics as d
+
+    models = list(ctx.store.models.values())
+    report = {
+        "pid": os.getpid(),
+        "rss_mb": d.rss_mb(),
+        "models": sorted(ctx.store.models),
+        "objects": sorted(ctx.store.objects),
+        "datasets": list(ctx.store.datasets),
+        "compiled_functions": sum(len(d.compiled_functions(m)) for m in models),
+        "extra_traces": sum(d.extra_traces(m) for m in models),
+        "retracing_warnings": list(d.retracing.messages),
+    }
+    if reset_warnings:
+        d.retracing.messages.clear()
+    return report
 
 
 @op("datasets.load")
