@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
+from PySide6.QtGui import QInputDevice, QMouseEvent, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication
 
 from cnnviz_gui.ui.input.canvas import MAX_UNDO, DrawingCanvas
@@ -88,3 +88,30 @@ def test_a_stroke_repaints_only_its_neighbourhood(canvas, qtbot, monkeypatch):
     assert len(regions) >= 2
     limit = canvas.brush + 16
     assert all(r.width() <= limit and r.height() <= limit for r in regions)
+
+
+def test_the_right_button_erases_a_whole_stroke_and_ends_it(canvas, qtbot):
+    from PySide6.QtCore import QPoint
+
+    y = canvas.height() // 2
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(20, y))
+    qtbot.mouseMove(canvas, QPoint(canvas.width() - 20, y))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(canvas.width() - 20, y))
+    assert canvas.ink()[y, 30 : canvas.width() - 30].min() == 1.0 and canvas.strokes == 1
+    x = canvas.width() // 2
+    qtbot.mousePress(canvas, Qt.MouseButton.RightButton, pos=QPoint(x, 10))
+    for yy in range(10, canvas.height() - 10, 8):  # a drag with the right button held
+        move = QMouseEvent(QEvent.Type.MouseMove, QPointF(x, yy), QPointF(x, yy), Qt.MouseButton.NoButton,
+                           Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+        QApplication.sendEvent(canvas, move)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.RightButton, pos=QPoint(x, canvas.height() - 10))
+    assert canvas.strokes == 2, "releasing the right button ends its stroke"
+    assert canvas.ink()[y, x - 3 : x + 3].max() == 0.0, (
+        "the right-button drag erased the line where it crossed"
+    )
+    assert canvas.ink()[y, 30 : x - 20].min() == 1.0 and not canvas.eraser
+    before = canvas.ink().copy()
+    move = QMouseEvent(QEvent.Type.MouseMove, QPointF(x + 40, y + 40), QPointF(x + 40, y + 40),
+                       Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(canvas, move)
+    assert (canvas.ink() == before).all(), "no button held: nothing is drawn"

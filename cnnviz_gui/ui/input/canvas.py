@@ -101,11 +101,6 @@ class DrawingCanvas(QWidget):
         del self._undo[:-MAX_UNDO]
 
     # -- drawing --------------------------------------------------------------------------------------
-    def _pen(self) -> QPen:
-        color = QColor(0, 0, 0) if self.eraser else QColor(255, 255, 255)
-        width = self.brush * (1.6 if self.eraser else 1.0) * self._pressure
-        return QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
-
     def _draw_to(self, pos: QPointF) -> None:
         start = self._last if self._last is not None else pos
         pen = self._pen()
@@ -134,22 +129,32 @@ class DrawingCanvas(QWidget):
             self.stroke_finished.emit()
 
     def mousePressEvent(self, event) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._pressure = 1.0
-            self._begin(event.position())
-        elif event.button() == Qt.MouseButton.RightButton:  # right button erases
-            eraser = self.eraser
-            self.eraser = True
-            self._begin(event.position())
-            self.eraser = eraser
+        """The left button draws (or erases with the eraser chosen); the right button always erases."""
+        if self._button is not None or event.button() not in (
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.RightButton,
+        ):
+            return
+        self._button = event.button()
+        self._pressure = 1.0
+        self._begin(event.position())
 
     def mouseMoveEvent(self, event) -> None:
-        if self._last is not None and event.buttons() & Qt.MouseButton.LeftButton:
+        if self._last is not None and self._button is not None and event.buttons() & self._button:
             self._draw_to(event.position())
 
     def mouseReleaseEvent(self, event) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
+        if event.button() == self._button:
+            self._button = None
             self._end()
+
+    _button: Qt.MouseButton | None = None  # the button of the stroke being drawn
+
+    def _pen(self) -> QPen:
+        erasing = self.eraser or self._button == Qt.MouseButton.RightButton
+        color = QColor(0, 0, 0) if erasing else QColor(255, 255, 255)
+        width = self.brush * (1.6 if erasing else 1.0) * self._pressure
+        return QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
 
     def tabletEvent(self, event: QTabletEvent) -> None:
         """A pen: pressure scales the brush; the eraser end of the pen erases."""
