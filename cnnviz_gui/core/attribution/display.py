@@ -63,7 +63,8 @@ def overlay_rgb(
     """The input (H, W, C) in 0..1 with the map (H, W) blended over it, as RGB (H, W, 3) in 0..1.
 
     Unsigned maps are blended with opacity ``alpha`` everywhere (the usual heat-map look); signed maps with
-    ``alpha`` times the strength of the map, so regions without attribution show the input unchanged.
+    ``2 alpha`` times the strength of the map (at most 1) over the input dimmed by ``alpha / 2`` (so red and blue read
+    on white strokes), and regions without attribution show the input otherwise unchanged.
     """
     base = grey_rgb(image01)
     shown = normalise(attribution, contrast, signed)
@@ -71,7 +72,11 @@ def overlay_rgb(
         raise ValueError(f"a map of {shown.shape} does not fit an image of {base.shape[:2]}")
     colour = colourise(shown, cmap, signed)
     a = float(np.clip(alpha, 0.0, 1.0))
-    weight = (a * np.abs(shown) if signed else np.full(shown.shape, a, np.float32))[..., None]
+    if signed:
+        base = base * (1.0 - a / 2.0)
+    weight = (np.minimum(2.0 * a * np.abs(shown), 1.0) if signed else np.full(shown.shape, a, np.float32))[
+        ..., None
+    ]
     return np.clip(base * (1.0 - weight) + colour * weight, 0.0, 1.0).astype(np.float32)
 
 

@@ -183,7 +183,7 @@ def comparison_figure(
 def _sanity_height(sanity, width: float) -> float:
     ncols = len(sanity.maps) + 2
     tile_in = min(1.6, (width - 0.8) / ncols)
-    return tile_in + 1.9
+    return tile_in + 1.4
 
 
 def _draw_sanity(ax, image01, sanity, cmap, contrast, width):
@@ -217,7 +217,7 @@ def sanity_figure(image01: np.ndarray, sanity, cmap: str | None = None, contrast
     its rank correlation to the original, and the sentence saying what the numbers mean."""
     ncols = len(sanity.maps) + 2
     width = float(np.clip(1.6 * ncols + 0.8, 7.0, 18.0))
-    fig = new_figure(width, _sanity_height(sanity, width) + 0.5)
+    fig = new_figure(width, _sanity_height(sanity, width) + (0.4 if title else 0.0))
     _draw_sanity(fig.add_subplot(1, 1, 1), image01, sanity, cmap, contrast, width)
     if title:
         fig.suptitle(_wrap(title, width, 10), fontsize=10)

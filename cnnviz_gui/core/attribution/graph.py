@@ -354,7 +354,11 @@ def get_function(loaded, kind: str, layer: str | None = None) -> Compiled:
     """The compiled function ``kind`` (forward, gradcam, gradcampp, saliency, gradient) of an open model,
     built on first use and cached in ``loaded.cache`` (CAM kinds per layer)."""
     cache = loaded.cache.setdefault(CACHE_KEY, {})
-    ref = find_layer(loaded.model, layer) if kind in ("gradcam", "gradcampp") else None
+    cam = kind in ("gradcam", "gradcampp")
+    asked = (kind, layer if cam else None)
+    if asked in cache:  # the per-stroke path: no walk over the layers
+        return cache[asked]
+    ref = find_layer(loaded.model, layer) if cam else None
     key = (kind, None if ref is None else ref.path)
     if key not in cache:
         check_model(loaded.model)
@@ -366,4 +370,5 @@ def get_function(loaded, kind: str, layer: str | None = None) -> Compiled:
             )
         fn, score_kind = _build(kind, loaded.model, ref)
         cache[key] = Compiled(fn, score_kind, input_shape(loaded.model), ref)
+    cache[asked] = cache[key]
     return cache[key]

@@ -239,10 +239,8 @@ def _integrated_gradients(loaded, images, x, classes, request, convention, progr
     compiled = graph.get_function(loaded, "gradient")
     base = to_model_range(baseline_images(images, request.baseline), convention)
     n, m = len(x), request.steps
-    both = np.concatenate([x, base])
     cls, score, class_scores = _resolve(loaded, x, classes, request, cancelled)
-    _, ends, _ = _forward(loaded, both, np.concatenate([cls, cls]), request.batch_size, cancelled)
-    score, baseline_score = ends[:n], ends[n:]
+    _, baseline_score, _ = _forward(loaded, base, cls, request.batch_size, cancelled)
     alphas = ((np.arange(m, dtype=np.float32) + 0.5) / m)[:, None, None, None]
     out = np.zeros(x.shape[:3], np.float32)
     error = np.zeros(n, np.float32)

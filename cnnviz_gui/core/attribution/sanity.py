@@ -163,6 +163,7 @@ def sanity_check(
 def verdict(method: str, rho: float, n_layers: int, constant: bool = False) -> str:
     """One sentence on what the fully randomised map says about ``method`` for this input."""
     name = METHODS.get(method, method)
+    name = name[:1].upper() + name[1:]
     what = f"with all {n_layers} layers with weights randomised"
     if constant:
         return f"{name}: {what} the map is constant (it vanished): it depends on the learned weights."
