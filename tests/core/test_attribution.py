@@ -3,6 +3,8 @@ explains), nested models, batching and retracing, cancel and readable errors. Ti
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -337,6 +339,10 @@ def test_live_attribution_and_compare_methods(default_loaded):
         and live.display.min() >= 0
     )
     assert live.top[0].index == int(live.result.class_index[0])
+    # plain values only: results cross the process boundary
+    data = pickle.dumps(live)
+    np.testing.assert_array_equal(pickle.loads(data).result.attribution, live.result.attribution)
+    assert b"tensorflow" not in data and b"keras" not in data
     rows = _digits(2)
     results = attr.compare_methods(
         default_loaded,

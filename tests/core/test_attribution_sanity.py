@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -57,6 +59,7 @@ def test_sanity_check_leaves_the_loaded_model_unchanged(default_loaded):
     assert s.class_index == int(first.class_index[0]) and s.layer == "Conv2D_3"
     assert s.similarity[0] < 0.9  # randomising the output layer alone already changes Grad-CAM
     assert "explains the input, not the model" in s.explanation and s.verdict.startswith("Grad-CAM:")
+    assert b"tensorflow" not in pickle.dumps(s) and b"keras" not in pickle.dumps(s)
 
 
 def test_sanity_check_repeats_exactly_and_restores_the_copy(default_loaded):
