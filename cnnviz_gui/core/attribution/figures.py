@@ -22,6 +22,10 @@ def _class_name(index: int, class_names: list[str] | None) -> str:
     return str(index)
 
 
+def _probability(p: float) -> str:
+    return f"{p:.2f}" if p >= 0.01 else f"{p:.1e}"
+
+
 def _interpolation(shape) -> str:
     return "nearest" if max(shape[:2]) <= 64 else "antialiased"
 
@@ -32,7 +36,7 @@ def describe_result(result, i: int = 0, class_names: list[str] | None = None) ->
     kind = "logit" if result.score_kind == "logit" else "output"
     text = (
         f"{result.method_name} for class {_class_name(c, class_names)} "
-        f"(p = {result.probabilities[i, c]:.3f}, {kind} {result.score[i]:.3g})"
+        f"(p = {_probability(float(result.probabilities[i, c]))}, {kind} {result.score[i]:.3g})"
     )
     if result.method in CAM_METHODS and result.layer:
         text += f" at {result.layer}"
@@ -170,7 +174,8 @@ def comparison_figure(
     for i in range(len(images)):
         c = int(first.class_index[i])
         label = labels[i] if labels is not None and i < len(labels) else f"input {i + 1}"
-        row_labels.append(f"{label}\nclass {_class_name(c, class_names)} p={first.probabilities[i, c]:.2f}")
+        p = _probability(float(first.probabilities[i, c]))
+        row_labels.append(f"{label}\nclass {_class_name(c, class_names)} p={p}")
     ax.set_yticks(centres_y, row_labels, fontsize=7)
     for spine in ax.spines.values():
         spine.set_visible(False)

@@ -34,7 +34,7 @@ class LayerRef:
     output_shape: tuple | None
 
 
-def _is_model(layer) -> bool:
+def is_model(layer) -> bool:
     import keras
 
     return isinstance(layer, keras.Model)
@@ -58,7 +58,7 @@ def all_layers(model) -> list[LayerRef]:
                 continue
             p = (*path, layer.name)
             found.append((layer, p))
-            if _is_model(layer):
+            if is_model(layer):
                 walk(layer, p)
 
     walk(model, ())
@@ -120,7 +120,7 @@ def softmax_head(model):
     import keras
 
     layer = _final_operation(model)
-    while layer is not None and _is_model(layer):
+    while layer is not None and is_model(layer):
         layer = _final_operation(layer)
     if layer is None:
         return None
@@ -199,7 +199,7 @@ class ModelRunner:
     def _call(self, layer, args, kwargs, record, tape):
         import keras
 
-        if _is_model(layer):
+        if is_model(layer):
             out = self._run(layer, args[0], record, tape)
         elif layer is self.head and self.head_kind == "dense":
             out = keras.ops.matmul(args[0], layer.kernel)

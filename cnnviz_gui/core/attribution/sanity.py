@@ -71,7 +71,7 @@ def model_copy(loaded):
 
 def weighted_layers(model) -> list[tuple[str, object]]:
     """``(key, layer)`` of every layer with weights (nested models' layers, not the models), output first."""
-    refs = [r for r in graph.all_layers(model) if not graph._is_model(r.layer) and r.layer.weights]
+    refs = [r for r in graph.all_layers(model) if not graph.is_model(r.layer) and r.layer.weights]
     return [(r.key, r.layer) for r in reversed(refs)]
 
 
