@@ -1,4 +1,4 @@
-"""Shared fixtures: isolated settings, a synchronous compute thread, the default model, bad model files."""
+"""Shared fixtures: isolated settings, windows on an in-process or a real compute process, the default model, bad model files."""
 
 from __future__ import annotations
 
