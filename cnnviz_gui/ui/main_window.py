@@ -63,6 +63,7 @@ class MainWindow(WindowDialogs, QMainWindow):
             settings, self.settings_problem = open_settings()
         self.settings = settings
         self.preferences = Preferences.load(self.settings)
+        bridge.use_spare = bridge.use_spare and self.preferences.spare_process
         self.docks: list[QDockWidget] = []
         self.tab_actions, self.view_menu_actions = [], []
         self._dialogs: dict[str, QWidget] = {}

@@ -54,15 +54,23 @@ class WindowDialogs:
         return self._show_dialog("preferences", dialog)
 
     def set_preferences(self, prefs: Preferences, needs_restart: bool = False) -> None:
-        """Store and apply preferences; device and thread changes are applied at the next start."""
+        """Store and apply preferences; device and thread changes restart the compute process (now when it is
+        idle, else at its next restart)."""
         self.preferences = prefs
         prefs.save(self.settings)
         apply_theme(prefs.theme)
         for view in self.views.all():  # central tabs and dock widgets
             if hasattr(view, "apply_preferences"):
                 view.apply_preferences(prefs)
+        self.bridge.use_spare = prefs.spare_process
         if needs_restart:
-            self.notices.status("Device and thread settings take effect when cnnviz restarts.", 10000)
+            self.bridge.update_sticky("runtime", {"device": prefs.device, "threads": prefs.threads})
+            if self.bridge.busy:
+                self.notices.status(
+                    "Device and thread settings take effect when the compute process restarts.", 10000
+                )
+            else:
+                self.bridge.restart("The compute device or threads changed", expected=True)
 
     def training_dialog(self):
         current = self._dialogs.get("training")
