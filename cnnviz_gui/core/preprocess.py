@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+
+# the guess of a model's input convention lives in core.models.conventions; re-exported here
+from cnnviz_gui.core.models.conventions import (  # noqa: F401
+    APP_AUTOENCODER_NAMES,
+    APP_MODEL_NAMES,
+    ConventionGuess,
+    guess_convention,
+)
 
 #: Input conventions a model may expect; the app converts 0..1 float images into one of these.
 #: "caffe": RGB -> BGR, 0..255 minus the ImageNet mean (VGG, ResNet: ``keras.applications.vgg16/resnet50.
@@ -260,85 +266,6 @@ def digit_from_image(source, invert: bool | None = None) -> np.ndarray:
     background = float(np.median(border))
     ink = np.clip((grey - background) / max(1.0 - background, 1e-3), 0.0, 1.0)
     return digit_from_ink(ink, threshold=0.15)[..., None]
-
-
-# -- guessing a model's input convention ---------------------------------------------------------------------
-@dataclass
-class ConventionGuess:
-    """The guessed input convention of a model and the reason, shown to the person."""
-
-    convention: str
-    reason: str
-
-
-APP_MODEL_NAMES = ("mnist_cnn",)
-APP_AUTOENCODER_NAMES = ("mnist_ae", "mnist_vae")
-
-
-def guess_convention(model, path: str | None = None) -> ConventionGuess:
-    """Guess which value range a Keras model expects from its first layers.
-
-    Rules, first match wins:
-
-    1. The first layer after the input is ``Rescaling`` (e.g. ``1/255``): the model scales raw pixels
-       itself, so it expects 0..255.
-    2. The first layer is ``Normalization``: its learned mean tells the range (mean > 2: 0..255, else 0..1).
-    3. The app's own CNN (model name ``mnist_cnn``, or the bundled default model file): trained on
-       per-image standardised images; the app's own autoencoders (``mnist_ae``, ``mnist_vae``): 0..1.
-    4. Otherwise: per-image standardised, the convention of the bundled model and of the reference
-       articles; the person can change it when predictions look wrong.
-
-    Only layer types and configs are read: no TensorFlow call is made.
-    """
-    first = _first_layer(model)
-    if first is not None:
-        kind = type(first).__name__
-        if kind == "Rescaling":
-            cfg = first.get_config()
-            return ConventionGuess(
-                "0..255", f"the first layer rescales its input (scale {cfg.get('scale')}): raw pixels 0..255"
-            )
-        if kind == "Normalization":
-            mean = getattr(first, "mean", None)
-            try:
-                m = float(np.mean(np.asarray(mean)))
-            except (TypeError, ValueError):
-                m = None
-            if m is not None:
-                conv = "0..255" if m > 2.0 else "0..1"
-                return ConventionGuess(conv, f"the first layer normalises with mean {m:.3g}: {conv}")
-    from pathlib import Path
-
-    name = getattr(model, "name", "")
-    is_default = False
-    if path is not None:
-        from cnnviz_gui.core.resources import default_model_path
-
-        try:
-            is_default = Path(path).resolve() == default_model_path().resolve()
-        except (OSError, FileNotFoundError):
-            is_default = False
-    if name in APP_AUTOENCODER_NAMES:
-        return ConventionGuess("0..1", "a cnnviz autoencoder, trained on images in 0..1")
-    if name in APP_MODEL_NAMES or is_default:
-        return ConventionGuess("standardised", "a cnnviz model, trained on per-image standardised images")
-    return ConventionGuess(
-        "standardised", "no scaling layer at the input: assumed per-image standardised (change it if needed)"
-    )
-
-
-def _first_layer(model):
-    layers = list(getattr(model, "layers", []) or [])
-    while layers:
-        layer = layers.pop(0)
-        if type(layer).__name__ == "InputLayer":
-            continue
-        sub = getattr(layer, "layers", None)
-        if sub:  # a nested model: look inside
-            layers = list(sub) + layers
-            continue
-        return layer
-    return None
 
 
 def fit_input(images01: np.ndarray, input_shape: tuple) -> np.ndarray:
