@@ -22,6 +22,8 @@ CONVENTIONS = ("standardised", "0..1", "0..255", "caffe", "-1..1", "torch")
 IMAGENET_MEAN_RGB = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD_RGB = np.array([0.229, 0.224, 0.225], np.float32)
 CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)
+#: RGB -> grey weights (ITU-R 601-2 luma, what PIL's convert("L") uses)
+LUMA_601 = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def standardise(images: np.ndarray) -> np.ndarray:
@@ -272,8 +274,10 @@ def fit_input(images01: np.ndarray, input_shape: tuple) -> np.ndarray:
     """Bring images (H, W, C) or a batch (N, H, W, C) in 0..1 to a model's input shape (no batch axis).
 
     A flat input (e.g. an MLP on 784 values) receives the image flattened when the sizes agree; 1 and 3
-    channels are converted into each other (grey repeated, RGB averaged); a different height or width is
-    resized with anti-aliasing. Raises ``ValueError`` with a readable message when no conversion fits.
+    channels are converted into each other (grey repeated; RGB to grey by ITU-R 601 luma, as photos are; an
+    alpha channel dropped); a different height or width is resized with anti-aliasing, after cutting the
+    centre to the input's aspect ratio when it differs (no distortion). Raises ``ValueError`` with a readable
+    message when no conversion fits.
     """
     x = np.asarray(images01, dtype=np.float32)
     single = x.ndim == 3
@@ -293,13 +297,23 @@ def fit_input(images01: np.ndarray, input_shape: tuple) -> np.ndarray:
         if c == 3 and x.shape[-1] == 1:
             x = np.repeat(x, 3, axis=-1)
         elif c == 1 and x.shape[-1] in (3, 4):
-            x = x[..., :3].mean(axis=-1, keepdims=True)
+            x = (x[..., :3] @ LUMA_601)[..., None].astype(np.float32)
+        elif c == 3 and x.shape[-1] == 4:
+            x = x[..., :3]
         else:
             raise ValueError(f"images with {x.shape[-1]} channels do not fit an input with {c}")
     if (h is not None and x.shape[1] != h) or (w is not None and x.shape[2] != w):
         from PIL import Image
 
         th, tw = h or x.shape[1], w or x.shape[2]
+        ih, iw = x.shape[1:3]
+        if abs(iw / ih - tw / th) > 0.01 * tw / th:  # other aspect ratio: keep the centre, as photos do
+            if iw / ih > tw / th:
+                cw = max(1, round(ih * tw / th))
+                x = x[:, :, (iw - cw) // 2 : (iw - cw) // 2 + cw]
+            else:
+                ch = max(1, round(iw * th / tw))
+                x = x[:, (ih - ch) // 2 : (ih - ch) // 2 + ch]
         x = np.stack(
             [
                 np.stack(
