@@ -54,7 +54,7 @@ class Family:
 
 #: checked in this order (DenseNet and ResNetV2 share names with ResNet; Xception with VGG)
 FAMILIES = (
-    Family("DenseNet", ("conv1/conv", "conv2_block1_concat", "pool2_conv"), "torch", TORCH),
+    Family("DenseNet", ("conv2_block1_concat", "pool2_conv", "pool2_pool"), "torch", TORCH),
     Family("ResNetV2", ("conv1_conv", "conv2_block1_preact_bn", "post_bn"), "-1..1", TF),
     Family("ResNet", ("conv1_conv", "conv2_block1_1_conv", "conv2_block1_0_conv", "conv2_block1_add"), "caffe", CAFFE),
     Family("Xception", ("block1_conv1", "block2_sepconv1", "block14_sepconv2"), "-1..1", TF),
