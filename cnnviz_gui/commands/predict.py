@@ -37,6 +37,10 @@ def run(args) -> int:
 
     if args.top < 1:
         return fail(f"--top must be at least 1 (got {args.top})")
+    from cnnviz_gui.core.preprocess import CONVENTIONS
+
+    if args.convention is not None and args.convention not in CONVENTIONS:
+        return fail(f"unknown --convention '{args.convention}'; use one of {', '.join(CONVENTIONS)}")
     try:
         labels = read_labels(args.labels)
     except InputError as err:
