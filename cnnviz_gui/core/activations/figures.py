@@ -30,7 +30,7 @@ def maps_figure(
     Conv layers: every map (or the maps ``indices``, in that order: sorted, top N) as ONE image mosaic
     labelled with the map indices, and a colour bar. Dense layers: the unit values. Beside them, optionally,
     the input (RGB in colour) and the predictions: every class for up to 10 classes, else the ``top`` most
-    probable with their names.
+    probable with their names (``class_names``, or the built-in ImageNet names for 1000 classes).
     """
     maps = maps_of(output)
     side = input_image is not None or probabilities is not None
@@ -92,7 +92,7 @@ def _side_height(input_image, probabilities, top) -> float:
 
 def _side_panels(fig, rect, input_image, probabilities, class_names, top) -> None:
     """The input image (RGB in colour) above the predictions (class names and probabilities)."""
-    from cnnviz_gui.core.activations.predictions import top_k
+    from cnnviz_gui.core.activations.predictions import class_names_for, top_k
 
     width, height = fig.get_size_inches()
     x0, y0, w0, h0 = rect
@@ -118,6 +118,8 @@ def _side_panels(fig, rect, input_image, probabilities, class_names, top) -> Non
     p = np.asarray(probabilities, dtype=np.float32).ravel()
     k = len(p) if len(p) <= SIDE_CLASSES else min(top, len(p))
     names = class_names if class_names is not None and len(class_names) == len(p) else None
+    if names is None:  # the ImageNet names for 1000 outputs, else the class indices
+        names = class_names_for(len(p))[0]
     best = top_k(p, len(p), names) if len(p) <= SIDE_CLASSES else top_k(p, k, names)
     if len(p) <= SIDE_CLASSES:  # few classes: all, in class order
         best = sorted(best, key=lambda b: b.index)
@@ -136,7 +138,7 @@ def _side_panels(fig, rect, input_image, probabilities, class_names, top) -> Non
         ax.text(v + 0.01 * hi, i, f"{v * 100:.1f}%", va="center", fontsize=6)
     ax.tick_params(axis="x", labelsize=7)
     ax.set_xlabel("probability", fontsize=8)
-    wname = names[winner] if names is not None else str(winner)
+    wname = names[winner]
     heading = f"predicted {_short(wname, 20)} ({p[winner] * 100:.1f}%)"
     if k < len(p):
         heading += f"\ntop {k} of {len(p)} classes"
@@ -264,6 +266,6 @@ def _pinned_rows(fig, layer, tiles, labels, shown, ncols, cmap, inputs, width) -
         ys = [plan.top + k * band_h - plan.gap / 2 - 0.5 for k in range(1, k_in)]
         ax.add_collection(LineCollection([[(-0.5, y), (plan.width_px - 0.5, y)] for y in ys], colors="0.6",
                                          linewidths=0.6), autolim=False)  # fmt: skip
-    fig.colorbar(drawn.image, ax=ax, shrink=0.9, fraction=0.02, label="activation (shared levels)")
+    fig.colorbar(drawn.mappable, ax=ax, shrink=0.9, fraction=0.02, label="activation (shared levels)")
     more = f" (first {shown} of {tiles[0].shape[0]})" if shown < tiles[0].shape[0] else ""
     fig.suptitle(f"{layer}: maps{more} of {len(tiles)} pinned inputs, same levels")
