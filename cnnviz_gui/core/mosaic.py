@@ -391,7 +391,6 @@ def mosaic_figure(
     drawn = draw_mosaic(ax, tiles, plan, labels, cmap=cmap, levels=levels, per_tile=per_tile, crossed=crossed)
     cb = None
     if bar:
-
         bh = min(plan.height_in, 4.0) if plan.height_in >= 1.0 else 1.0
         cax = fig.add_axes(
             ((mx + plan.width_in + 0.12) / width, (body_top - bh) / height, 0.12 / width, bh / height)

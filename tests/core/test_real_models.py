@@ -94,6 +94,15 @@ def test_first_view_of_resnet_reads_one_layer_and_the_output(resnet, real_models
     want = bare(to_model_range(image[None], "caffe"), training=False).numpy()[0]
     np.testing.assert_allclose(acts.layers["conv4_block6_out"], want, rtol=1e-4, atol=1e-4)
     assert len(acts.probabilities) == 1000 and not acts.from_logits
+    # the predictions after the first view reuse its compiled read-out (it holds the output)
+    from cnnviz_gui.core.activations.predictions import predict
+
+    result = predict(resnet, image, "caffe")
+    assert (
+        result.top[0].index == int(np.argmax(acts.probabilities))
+        and result.names_from == "ImageNet (built in)"
+    )
+    assert get_probe(resnet).compiled_sets == [("conv4_block6_out", "predictions")]
 
 
 def test_graph_facts_of_resnet_blocks_and_merges(resnet):

@@ -250,8 +250,9 @@ class Probe:
     def read(self, x: np.ndarray, names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """Outputs of the layers ``names`` (None: every layer) for a batch ``x``, keyed by probe key.
 
-        Uses the read-out of every layer once it is compiled (:meth:`warm`), else one compiled read-out of
-        just this set (cached): only the layers these outputs depend on are traced.
+        Uses the read-out of every layer once it is compiled (:meth:`warm`), else a compiled read-out that
+        holds these layers, else one compiled for just this set (cached): only the layers these outputs
+        depend on are traced.
         """
         x = np.ascontiguousarray(x, dtype=np.float32)
         if names is None:
@@ -261,8 +262,18 @@ class Probe:
         if self.warmed:
             values = self._full(x)
             return {k: values[self._index[k]].numpy() for k in keys}
+        cover = self._covering_set(keys)
+        if cover is not None:  # a compiled read-out that holds these layers: no new trace
+            values = self.set_function(cover)(x)
+            return {k: v.numpy() for k, v in zip(cover, values, strict=True) if k in keys}
         values = self.set_function(keys)(x)
         return {k: v.numpy() for k, v in zip(keys, values, strict=True)}
+
+    def _covering_set(self, keys: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The smallest compiled layer set holding every key (e.g. the first view's set for the output)."""
+        wanted = set(keys)
+        sets = [s for s in self._sets if wanted <= set(s)]
+        return min(sets, key=len) if sets else None
 
     def __call__(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Every layer's output for a batch ``x``."""
