@@ -26,6 +26,8 @@ LABELS_GID = "mosaic-labels"
 #: tile labels are at most this large, and below MIN_LABEL_PT the labels move to the rows and columns
 MAX_LABEL_PT = 8.0
 MIN_LABEL_PT = 3.5
+#: above this many tiles the labels go to the rows and columns (keeps SVG/PDF of 3000+ tiles small and fast)
+MAX_TILE_LABELS = 2048
 DIGIT_EM = 0.64  # advance of a digit in DejaVu Sans, in em
 TITLE_PT = 11.0
 MAX_FIGURE_IN = 18.0
@@ -36,7 +38,8 @@ class MosaicPlan:
     """Where every tile goes, in pixels of the composed image, and how large the figure shows it.
 
     ``mode`` is "tiles" (a label above each tile), "grid" (the index of each row's first tile on its left
-    and column offsets on top, when per-tile labels would be too small to read) or "none".
+    and column offsets on top, when per-tile labels would be too small to read or there are more than
+    ``MAX_TILE_LABELS`` tiles) or "none".
     """
 
     n: int
@@ -104,8 +107,11 @@ def plan_mosaic(
     h, w = int(tile_hw[0]), int(tile_hw[1])
     positions = np.arange(n) if positions is None else np.asarray(positions, dtype=np.int64)
     cells = int(positions.max()) + 1 if len(positions) else 1
-    if ncols is None:
+    auto = ncols is None
+    if auto:
         ncols = int(np.ceil(np.sqrt(max(cells, 1) * aspect * (h + max(1, h // 3)) / max(w, 1))))
+        if n > MAX_TILE_LABELS:  # rows labelled by their first index read best in round numbers
+            ncols = int(np.ceil(ncols / 10) * 10)
     ncols = max(1, min(int(ncols), max(cells, 1)))
     nrows = max(1, int(np.ceil(cells / ncols)))
     gap = max(1, int(round(0.12 * max(h, w))))
@@ -117,7 +123,7 @@ def plan_mosaic(
         for _ in range(3):  # the label band changes the height, which may shrink the width: settle it
             cell_pt = plan.cell_w * plan.pt_per_px
             label_pt = min(MAX_LABEL_PT, 0.9 * cell_pt / (DIGIT_EM * chars))
-            if label_pt >= MIN_LABEL_PT:
+            if label_pt >= MIN_LABEL_PT and n <= MAX_TILE_LABELS:
                 plan.mode, plan.label_pt, plan.left, plan.top = "tiles", label_pt, left, 0
                 plan.band = int(np.ceil(1.3 * label_pt / plan.pt_per_px))
             else:
@@ -283,7 +289,7 @@ def draw_mosaic(
         y = plan.top + rows * plan.cell_h + plan.band + (plan.tile_h - 1) / 2 + 0.35 * size
         patches.append(label_path(starts, np.full(len(rows), plan.left - 0.5 - 0.3 * size), y, size, "right"))
         cols = np.arange(plan.ncols)
-        step = max(1, int(np.ceil(DIGIT_EM * 3 * size / plan.cell_w)))
+        step = max(1, int(np.ceil((DIGIT_EM * 4 + 0.5) * size / plan.cell_w)))  # '+12' and a space
         cols = cols[::step]
         x = plan.left + cols * plan.cell_w + (plan.tile_w - 1) / 2
         patches.append(

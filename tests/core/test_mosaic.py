@@ -46,6 +46,8 @@ def test_labels_move_to_rows_and_columns_when_tiles_are_tiny():
     plan = mosaic.plan_mosaic(20000, (2, 2), [str(i) for i in range(20000)], max_width_in=6)
     assert plan.mode == "grid" and plan.left > 0 and plan.top > 0
     assert mosaic.MIN_LABEL_PT <= plan.label_pt <= mosaic.MAX_LABEL_PT
+    many = mosaic.plan_mosaic(3072, (7, 7), [str(i) for i in range(3072)])
+    assert many.mode == "grid"  # ConvNeXt's 3072 maps: row and column labels keep the SVG small
     small = mosaic.plan_mosaic(64, (112, 112), [str(i) for i in range(64)])
     assert small.mode == "tiles" and small.label_pt == mosaic.MAX_LABEL_PT
 
