@@ -401,6 +401,7 @@ def mosaic_figure(
         cax = fig.add_axes(
             ((mx + plan.width_in + 0.12) / width, (body_top - bh) / height, 0.12 / width, bh / height)
         )
+        cax.set_label("<colorbar>")  # as matplotlib names the colour bars it places itself
         cb = fig.colorbar(drawn.mappable, cax=cax)
         cb.set_label(colorbar_label, fontsize=8)
         cb.ax.tick_params(labelsize=7)

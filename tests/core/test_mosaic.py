@@ -40,6 +40,7 @@ def test_many_tiles_one_image_one_label_path_and_crossed_tiles():
     assert sum(len(ax.texts) for ax in fig.axes) == 0  # no Text artist per tile
     assert len(made.mosaic.image.axes.collections) == 1  # the crosses: one line collection
     assert made.colorbar is not None and made.mosaic.levels == (float(tiles.min()), float(tiles.max()))
+    assert any(ax.get_label() == "<colorbar>" for ax in fig.axes)
 
 
 def test_labels_move_to_rows_and_columns_when_tiles_are_tiny():
