@@ -35,6 +35,12 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--dataset", default="mnist-sample", help="dataset name or path (default: the bundled sample)"
     )
+    p.add_argument(
+        "--convention",
+        default=None,
+        help="input range the model expects: standardised, 0..1, 0..255, caffe, -1..1 or torch (default: "
+        "0..255 when the model rescales its input itself, else 0..1)",
+    )
     p.add_argument("--out", required=True, metavar="FIG", help="figure file: .png, .svg or .pdf")
     p.add_argument("--npz", default=None, metavar="FILE", help="also save z, labels and extent to this .npz")
     p.add_argument(
@@ -51,6 +57,10 @@ def run(args) -> int:
         return fail(f"--npz must end in .npz (got '{args.npz}')")
     if not 1 <= args.grid <= 30:
         return fail(f"--grid must be between 1 and 30 (got {args.grid})")
+    from cnnviz_gui.core.preprocess import CONVENTIONS
+
+    if args.convention is not None and args.convention not in CONVENTIONS:
+        return fail(f"unknown --convention '{args.convention}'; use one of {', '.join(CONVENTIONS)}")
     if bool(args.encoder) != bool(args.decoder):
         return fail("give both --encoder and --decoder (the names of the two sub-models), or --bottleneck")
 
@@ -70,7 +80,7 @@ def run(args) -> int:
         parts = latent.recognise(
             loaded.model, args.encoder, args.decoder, args.bottleneck, decoder_model=decoder_model
         )
-        space = latent.LatentSpace(parts, latent.input_convention(loaded.model))
+        space = latent.LatentSpace(parts, args.convention or latent.input_convention(loaded.model))
         rec = parts.recognition
         if args.decoder_file:
             rec.encoder_name, rec.decoder_name = Path(args.model).name, Path(args.decoder_file).name

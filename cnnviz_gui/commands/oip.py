@@ -27,8 +27,8 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--convention",
         default=None,
-        help="input range the model expects: standardised, 0..1 or 0..255 (guessed from the model); the "
-        "search optimises a standardised image and maps it to this range",
+        help="input range the model expects: standardised, 0..1, 0..255, caffe, -1..1 or torch (guessed from "
+        "the model); the search optimises a standardised image and maps it to this range",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed of the initial images")
     p.add_argument("--out", default=None, help="figure file: .png, .svg or .pdf (or .gif for one map)")

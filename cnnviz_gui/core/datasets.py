@@ -197,43 +197,65 @@ def load_npz(path: str | os.PathLike) -> Dataset:
     return Dataset(path.name, _as_images01(x), y, _names_for(y, names))
 
 
-def load_image_folder(folder: str | os.PathLike, limit_per_class: int | None = 2000) -> Dataset:
-    """Images in one sub-folder per class (the sub-folder name is the class name).
+#: the longer side of images of a folder dataset, unless a size is asked for (photos are scaled down to it)
+FOLDER_MAX_SIDE = 256
 
-    All images are brought to the size of the first one; grey if every image is grey, else RGB.
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def load_image_folder(
+    folder: str | os.PathLike,
+    limit_per_class: int | None = 2000,
+    size: tuple[int, int] | None = None,
+    mode: str = "crop",
+    max_side: int = FOLDER_MAX_SIDE,
+) -> Dataset:
+    """Images of a folder as a dataset: one sub-folder per class (the sub-folder's name is the class name),
+    or, without class sub-folders, the images in the folder itself (one class named after the folder).
+
+    Every image is brought to one size without distortion (centre crop, or ``mode="pad"``): ``size``
+    (height, width) when given (e.g. the model's input), else the first image's size scaled down so that its
+    longer side is at most ``max_side`` (a folder of 24-megapixel photos does not fill the memory). Grey if
+    every image is grey, else RGB. Unreadable files are skipped.
     """
-    from PIL import Image, UnidentifiedImageError
+    from cnnviz_gui.core.photos import PhotoError, fit_photo, open_photo
 
     folder = Path(folder)
-    classes = sorted(p for p in folder.iterdir() if p.is_dir())
-    if not classes:
-        raise DatasetError(
-            f"{folder} has no sub-folders: put the images of each class in a folder of its own."
-        )
+    classes = [d for d in sorted(p for p in folder.iterdir() if p.is_dir()) if _images_in(d)]
     files: list[tuple[Path, int]] = []
-    for k, d in enumerate(classes):
-        imgs = sorted(p for p in d.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        files += [(p, k) for p in imgs[:limit_per_class]]
+    if classes:
+        names = [d.name for d in classes]
+        for k, d in enumerate(classes):
+            files += [(p, k) for p in _images_in(d)[:limit_per_class]]
+    else:
+        names = [folder.name]
+        files = [(p, 0) for p in _images_in(folder)[:limit_per_class]]
     if not files:
-        raise DatasetError(f"No images (PNG, JPEG, BMP) found in the class folders of {folder}.")
-    images, labels, size = [], [], None
+        raise DatasetError(
+            f"{folder} has no images and no sub-folders of images (PNG, JPEG, BMP): put the images in it, or "
+            "those of each class in a sub-folder of its own."
+        )
+    images, labels = [], []
+    target = None if size is None else (int(size[0]), int(size[1]))
     for p, k in files:
         try:
-            with Image.open(p) as im:
-                im = im.convert("RGB") if im.mode not in ("L", "RGB") else im.copy()
-        except (UnidentifiedImageError, OSError):
+            img = open_photo(p, draft_size=None if target is None else (target[1], target[0]))
+        except PhotoError:
             continue
-        size = size or im.size
-        if im.size != size:
-            im = im.resize(size, Image.Resampling.LANCZOS)
-        images.append(im)
+        if target is None:
+            w, h = img.size
+            scale = min(1.0, max_side / max(w, h))
+            target = (max(1, round(h * scale)), max(1, round(w * scale)))
+        images.append(img)
         labels.append(k)
     if not images:
         raise DatasetError(f"None of the images in {folder} could be read.")
     grey = all(im.mode == "L" for im in images)
-    x = np.stack([np.asarray(im if grey else im.convert("RGB")) for im in images])
+    x = np.stack([fit_photo(im, target, mode, channels=1 if grey else 3) for im in images])
     y = np.asarray(labels, dtype=np.int64)
-    return Dataset(folder.name, _as_images01(x), y, [d.name for d in classes])
+    return Dataset(folder.name, x.astype(np.float32), y, names)
 
 
 def load_keras_dataset(name: str) -> Dataset:
