@@ -262,7 +262,11 @@ class ComputeBridge(QObject):
         if not self.busy:
             self._timer.stop()
             self.status_changed.emit("")
-            self._schedule_spare()
+            if self._pending_restart:
+                reason, self._pending_restart = self._pending_restart, ""
+                QTimer.singleShot(0, lambda: self.restart(reason, expected=True))
+            else:
+                self._schedule_spare()
         else:
             self.status_changed.emit(self.running_label())
 
@@ -290,6 +294,15 @@ class ComputeBridge(QObject):
         self.backend.kill()
         if self.generation == generation:  # not handled yet (a real process reports its end asynchronously)
             self._on_process_gone(-9)
+
+    def restart_when_idle(self, reason: str) -> None:
+        """An expected restart (new settings) now, or as soon as no job is in flight."""
+        if self.busy:
+            self._pending_restart = reason
+        else:
+            self.restart(reason, expected=True)
+
+    _pending_restart = ""
 
     def update_sticky(self, key: str, params: dict) -> None:
         """New parameters for the sticky request ``key`` (used from the next restart on)."""

@@ -54,8 +54,8 @@ class WindowDialogs:
         return self._show_dialog("preferences", dialog)
 
     def set_preferences(self, prefs: Preferences, needs_restart: bool = False) -> None:
-        """Store and apply preferences; device and thread changes restart the compute process (now when it is
-        idle, else at its next restart)."""
+        """Store and apply preferences; device and thread changes restart the compute process (at once, or
+        when the running job has ended)."""
         self.preferences = prefs
         prefs.save(self.settings)
         apply_theme(prefs.theme)
@@ -67,10 +67,9 @@ class WindowDialogs:
             self.bridge.update_sticky("runtime", {"device": prefs.device, "threads": prefs.threads})
             if self.bridge.busy:
                 self.notices.status(
-                    "Device and thread settings take effect when the compute process restarts.", 10000
+                    "Device and thread settings take effect when the running job has ended.", 10000
                 )
-            else:
-                self.bridge.restart("The compute device or threads changed", expected=True)
+            self.bridge.restart_when_idle("The compute device or threads changed")
 
     def training_dialog(self):
         current = self._dialogs.get("training")

@@ -194,6 +194,7 @@ def test_new_thread_preferences_restart_the_compute_process_with_them(
     qtbot.waitUntil(lambda: w.activation_view.acts is not None and w.device != "", timeout=120_000)
     pid = w.bridge.pid
     w.set_preferences(Preferences(threads=1), needs_restart=True)
+    qtbot.waitUntil(lambda: w.bridge.restart_count == 1, timeout=30_000)  # once the running job has ended
     versions = []
     w.bridge.request("runtime.versions", on_result=versions.append)
     qtbot.waitUntil(lambda: bool(versions), timeout=120_000)
