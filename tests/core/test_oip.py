@@ -83,8 +83,12 @@ def test_loss_rises_on_a_real_map(default_loaded):
     res = oip.run_oip(default_loaded, req)
     curve = res.curves[0]
     assert res.reacts[0] and curve[-1] > 1.5 * curve[0] > 0
-    assert res.images.shape == (1, 28, 28, 1)
-    np.testing.assert_allclose(res.images[0].std(), 1.0, atol=1e-3)
+    assert res.images.shape == res.model_inputs.shape == (1, 28, 28, 1)
+    # the model sees the standardised image; it is shown stretched to 0..1
+    np.testing.assert_allclose(res.model_inputs[0].std(), 1.0, atol=1e-3)
+    assert res.images.min() == 0.0 and res.images.max() == 1.0
+    x = res.model_inputs[0]
+    np.testing.assert_allclose(res.images[0], (x - x.min()) / (x.max() - x.min()), atol=1e-6)
     assert not np.allclose(res.images[0], res.initial[0])
     assert list(res.snapshot_steps) == oip.log_spaced_steps(40, 8)
     # the snapshot at the last step is the final image
@@ -213,4 +217,4 @@ def test_adam_fourier_jitter_and_tv_options_ascend(default_loaded):
     s = oip.preset("Smooth", steps=30, optimizer="adam", init="fourier", redirect_steps=0)
     res = oip.run_oip(default_loaded, oip.OipRequest("Conv2D_3", [2, 9], s))
     assert res.reacts.all() and (res.curves[:, -1] > res.curves[:, 0]).all()
-    np.testing.assert_allclose(res.images.std(axis=(1, 2, 3)), 1.0, atol=1e-3)
+    np.testing.assert_allclose(res.model_inputs.std(axis=(1, 2, 3)), 1.0, atol=1e-3)
