@@ -11,10 +11,10 @@ import argparse
 import sys
 
 from cnnviz_gui import __version__
-from cnnviz_gui.commands import activations, info, latent, oip, train
+from cnnviz_gui.commands import activations, exemplars, info, latent, oip, train
 
 #: sub-command modules, each with ``add_parser(sub)`` that sets ``func``; the order is the help's order
-COMMANDS = (info, train, activations, oip, latent)
+COMMANDS = (info, train, activations, oip, exemplars, latent)
 
 
 def build_parser() -> argparse.ArgumentParser:

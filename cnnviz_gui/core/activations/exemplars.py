@@ -146,7 +146,7 @@ def _reducer(loaded, key: str):
     return cache[key]
 
 
-def _layer_key(loaded, layer: str) -> tuple[str, tuple]:
+def layer_key(loaded, layer: str) -> tuple[str, tuple]:
     """The probe's key of ``layer`` and the layer's output shape; :class:`ExemplarError` when unusable."""
     try:
         probe = get_probe(loaded)
@@ -181,7 +181,7 @@ def layer_statistics(
     ``dataset``: None (the bundled MNIST sample), a name or path for ``core.datasets.load_dataset``, or a
     ``Dataset``. ``progress(fraction, text)`` is called after every batch.
     """
-    key, shape = _layer_key(loaded, layer)
+    key, shape = layer_key(loaded, layer)
     ds, ds_key = resolve_dataset(dataset)
     if len(ds.x) == 0:
         raise ExemplarError(f"The dataset {ds.name} holds no images.")
@@ -266,7 +266,7 @@ def find_exemplars(
         ds, ds_key = resolve_dataset(dataset)
     except DatasetError as err:
         raise ExemplarError(err.message) from err
-    key, shape = _layer_key(loaded, layer)
+    key, shape = layer_key(loaded, layer)
     n_units = shape[-1]
     maps = np.arange(n_units) if maps is None else np.asarray(list(maps), np.int64)
     bad = [int(m) for m in maps if not 0 <= m < n_units]
