@@ -124,12 +124,14 @@ def mosaic_figure(
         mosaic[top : top + th, left : left + tw] = tile
     width = min(max_width, max(6.0, ncols * tile_inches))
     height_img = width * mosaic.shape[0] / mosaic.shape[1]
-    title_lines = textwrap.wrap(title, width=max(20, int(width * 72 / (0.55 * 9))))
-    head = 0.25 + 0.17 * len(title_lines)
+    head = 0.25 + 0.17 * 3
     if height_img + head > max_height:  # too tall: shrink the whole figure
         width *= (max_height - head) / height_img
         height_img = max_height - head
-    fig = new_figure(width, height_img + head)
+    title_size = 9.0 if width >= 6 else 7.0
+    title_lines = textwrap.wrap(title, width=max(20, int(width * 72 / (0.6 * title_size))))
+    head = 0.25 + 0.17 * len(title_lines) * title_size / 9
+    fig = new_figure(max(width, 3.0), height_img + head)
     ax = fig.add_subplot(1, 1, 1)
     ax.imshow(mosaic, interpolation="nearest")
     ax.set_axis_off()
@@ -149,5 +151,5 @@ def mosaic_figure(
                 left + tw * lab.cross_at, top + label_px + th / 2, "✕", ha="center", va="center",
                 fontsize=min(th * pt_per_px * 0.8, 40), color="red", alpha=0.8,
             )  # fmt: skip
-    fig.suptitle("\n".join(title_lines), fontsize=9)
+    fig.suptitle("\n".join(title_lines), fontsize=title_size)
     return fig
