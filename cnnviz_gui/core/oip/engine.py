@@ -76,15 +76,15 @@ def _start_images(s: OipSettings, shape, seeds) -> np.ndarray:
 class _Run:
     """State of one batched search: sample b is map ``b // (R K)``, restart ``(b // K) % R``, image ``b % K``."""
 
-    def __init__(self, request: OipRequest, target: OipTarget, progress, cancelled):
-        self.r, self.s, self.target = request, request.settings, target
+    def __init__(self, request: OipRequest, stepper: Stepper, progress, cancelled):
+        self.r, self.s, self.target = request, request.settings, stepper.target
         self.progress, self.cancelled = progress, cancelled
-        self.stepper = Stepper(target, self.s)
+        self.stepper = stepper
         self.maps = np.asarray(request.maps, dtype=np.int32)
         self.R, self.K = int(self.s.restarts), int(self.s.diversity)
         self.idx = np.repeat(self.maps, self.R * self.K)
         self.first = np.arange(0, len(self.idx), self.K)  # the first of each sample's K images
-        self.shape = target.info.input_shape
+        self.shape = stepper.target.info.input_shape
         self._last_emit = 0.0
         self._auto: int | None = None
         self.stopped = False
@@ -242,6 +242,26 @@ class _Run:
         return x.numpy(), curves, snap_steps, snaps, converged, conv_step, steps_used, gave_up
 
 
+STEPPERS_KEY = "oip.steppers"
+
+
+def cached_stepper(loaded, layer: str, convention: str, space: str, s: OipSettings) -> Stepper:
+    """The target and its compiled steps for these settings, kept in ``loaded.cache`` (a new search with the
+    same graph does not trace again). The key holds every setting the compiled graph depends on."""
+    cache = loaded.cache.setdefault(STEPPERS_KEY, {})
+    target_key = ("target", layer, convention, space)
+    if target_key not in cache:
+        cache[target_key] = OipTarget(loaded, layer, convention, space=space)
+    target = cache[target_key]
+    graph = (s.param, s.transforms, s.objective, s.diversity, s.diversity_weight, s.jitter, s.tv_weight)
+    key = (target_key, *graph, s.optimizer, s.fourier_decay)
+    if key not in cache:
+        cache[key] = Stepper(target, s)
+    stepper = cache[key]
+    stepper.s = s  # the graph does not depend on the other settings (steps, seed, epsilon, thresholds)
+    return stepper
+
+
 def _squeeze(images: np.ndarray) -> np.ndarray:
     """Drop the channel axis of grey images (the live view draws (H, W) or (H, W, 3))."""
     a = np.array(images, dtype=np.float32)
@@ -285,13 +305,14 @@ def run_oip(loaded, request: OipRequest, progress: Callable | None = None, cance
         raise ValueError("no maps selected")
     t0 = time.monotonic()
     space = "display" if s.param == "fourier" else "standardised"
-    target = OipTarget(loaded, request.layer, request.convention, space=space)
+    stepper = cached_stepper(loaded, request.layer, request.convention, space, s)
+    target = stepper.target
     n = target.info.n_units
     bad = [m for m in request.maps if not 0 <= int(m) < n]
     if bad:
         raise ValueError(f"map {bad[0]} does not exist: layer '{target.key}' has maps 0 to {n - 1}")
     cancelled = cancelled or (lambda: False)
-    run = _Run(request, target, progress, cancelled)
+    run = _Run(request, stepper, progress, cancelled)
     if s.param == "fourier":
         x0 = run.stepper.start_state(run.seeds())
     elif s.precursor_starts > 0:
