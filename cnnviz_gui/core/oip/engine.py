@@ -262,6 +262,14 @@ def cached_stepper(loaded, layer: str, convention: str, space: str, s: OipSettin
     return stepper
 
 
+def _nanmean_rows(a: np.ndarray) -> np.ndarray:
+    """Mean of each row over its finite values; nan for a row without any (and no warning)."""
+    ok = np.isfinite(a)
+    count = ok.sum(axis=1)
+    total = np.where(ok, a, 0.0).sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan).astype(np.float32)
+
+
 def _squeeze(images: np.ndarray) -> np.ndarray:
     """Drop the channel axis of grey images (the live view draws (H, W) or (H, W, 3))."""
     a = np.array(images, dtype=np.float32)
@@ -372,7 +380,7 @@ def run_oip(loaded, request: OipRequest, progress: Callable | None = None, cance
         convention=request.convention,
         model_inputs=inputs,
         image_losses=image_losses.astype(np.float32),
-        shift_kept=np.nanmean(kept[pick].reshape(M, K), axis=1) if K > 1 else kept[pick0],
+        shift_kept=_nanmean_rows(kept[pick].reshape(M, K)),
         vs_best_exemplar=vs_best,
         reference_dataset=reference,
     )

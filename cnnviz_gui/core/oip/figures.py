@@ -161,7 +161,8 @@ def _label(result, i: int, cross_at: float = 0.5) -> Label:
     if result.shift_kept is not None and np.isfinite(result.shift_kept[i]):
         text += f" ↔{result.shift_kept[i] * 100:.0f}%"
     if result.vs_best_exemplar is not None and np.isfinite(result.vs_best_exemplar[i]):
-        text += f" ×{result.vs_best_exemplar[i]:.2g}"
+        ratio = float(result.vs_best_exemplar[i])
+        text += f" ×{ratio:.0f}" if ratio >= 10 else f" ×{ratio:.2g}"
     return Label(text)
 
 

@@ -176,9 +176,10 @@ class OipRequest:
     #: the value range the model expects (one of ``core.preprocess.CONVENTIONS``); the optimised image is
     #: mapped to this range on its way into the model
     convention: str = "standardised"
-    #: the dataset the data-active check and the quality read-out "relative to the best image" use
-    #: (a name or path for ``core.datasets.load_dataset``; None: the bundled MNIST sample)
-    dataset: str | None = None
+    #: the dataset the data-active check and the quality read-out "relative to the best image" use: a name
+    #: or path for ``core.datasets.load_dataset`` (or, in-process, a ``Dataset``); None: the bundled MNIST
+    #: sample. Setting it computes the read-out even without ``with_data_active``.
+    dataset: object = None
 
 
 @dataclass
