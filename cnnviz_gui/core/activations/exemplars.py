@@ -26,6 +26,7 @@ from cnnviz_gui.core.activations.probe import ProbeError, get_probe
 from cnnviz_gui.core.preprocess import fit_input, to_model_range
 
 CACHE_KEY = "activations.exemplars"
+CACHE_SIZE = 8  # dataset passes kept per model
 GEOMETRY_KEY = "models.receptive_field_geometry"
 
 
@@ -142,7 +143,7 @@ def _reducer(loaded, key: str):
             )
 
         spec = tf.TensorSpec((None, *probe.input_shape), tf.float32)
-        cache[key] = tf.function(reduce, input_signature=[spec], reduce_retracing=True)
+        cache[key] = tf.function(reduce, input_signature=[spec], reduce_retracing=True, autograph=False)
     return cache[key]
 
 
@@ -212,6 +213,8 @@ def layer_statistics(
         tuple(shape[:2]) if len(shape) == 3 else None, time.monotonic() - t0,
     )  # fmt: skip
     cache[cache_key] = stats
+    while len(cache) > CACHE_SIZE:  # the oldest passes go first (each holds 4 numbers per image and map)
+        cache.pop(next(iter(cache)))
     return stats
 
 

@@ -49,7 +49,7 @@ class Stepper:
         if self._display_fn is None:
             shape, scale = self.shape, self.scale
             self._display_fn = self.tf.function(
-                lambda p: fourier.spectrum_to_display(p, shape, scale), reduce_retracing=True
+                lambda p: fourier.spectrum_to_display(p, shape, scale), reduce_retracing=True, autograph=False
             )
         return self._display_fn(self.tf.convert_to_tensor(state)).numpy()
 
@@ -80,7 +80,9 @@ class Stepper:
     # -- the step -------------------------------------------------------------------------------------------
     def fn(self, redirect: bool):
         if redirect not in self._fns:
-            self._fns[redirect] = self.tf.function(self._make(redirect), reduce_retracing=True)
+            self._fns[redirect] = self.tf.function(
+                self._make(redirect), reduce_retracing=True, autograph=False
+            )
         return self._fns[redirect]
 
     def _make(self, redirect: bool):
@@ -125,9 +127,12 @@ class Stepper:
         return step
 
     # -- read-outs after the search ------------------------------------------------------------------------
-    def evaluate(self, images: np.ndarray, idx: np.ndarray, batch: int = 256) -> np.ndarray:
-        """The objective (no transformations, no penalty) of images in the target's space, in batches."""
+    def evaluate(self, images: np.ndarray, idx: np.ndarray, batch: int | None = None) -> np.ndarray:
+        """The objective (no transformations, no penalty) of images in the target's space, in batches
+        (by default as many images as hold about 4 million input values, 8 to 256)."""
         tf, target, objective = self.tf, self.target, self.s.objective
+        if batch is None:
+            batch = int(np.clip(2**22 // max(1, int(np.prod(self.shape))), 8, 256))
         if self._eval_fn is None:
             n_units = target.info.n_units
 
@@ -135,7 +140,7 @@ class Stepper:
                 per = target.values(x, False, objective)
                 return tf.reduce_sum(per * tf.one_hot(i, n_units, dtype=per.dtype), axis=1)
 
-            self._eval_fn = tf.function(value, reduce_retracing=True)
+            self._eval_fn = tf.function(value, reduce_retracing=True, autograph=False)
         out = [
             self._eval_fn(
                 tf.constant(np.ascontiguousarray(images[k : k + batch], np.float32)),
