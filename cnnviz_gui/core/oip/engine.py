@@ -197,6 +197,7 @@ class _Run:
         m = v = tf.zeros_like(x)
         t = tf.constant(0.0)
         idx_t = tf.constant(self.idx, tf.int32)
+        eps_t = active_t = eps_now = active_now = None
         for j in range(steps):
             if self.cancelled():
                 self.stopped = True
@@ -205,9 +206,11 @@ class _Run:
                 k = stage_starts[j]
                 x = tf.constant(oip_init.add_scale(x.numpy(), s.grids[k], s.factors[k], self.seeds(2000 + k)))
             redirect = j < s.redirect_steps and self.target.info.redirect_available
-            x, m, v, t, loss_t, gz_t = self.stepper.fn(redirect)(
-                x, m, v, t, idx_t, tf.constant(eps), tf.constant(active)
-            )
+            if eps_t is None or not np.array_equal(eps, eps_now):  # new tensors only when they change
+                eps_now, eps_t = eps.copy(), tf.constant(eps)
+            if active_t is None or not np.array_equal(active, active_now):
+                active_now, active_t = active.copy(), tf.constant(active)
+            x, m, v, t, loss_t, gz_t = self.stepper.fn(redirect)(x, m, v, t, idx_t, eps_t, active_t)
             loss, gz = loss_t.numpy(), gz_t.numpy()
             curves[active, j] = loss[active]
             last[active] = loss[active]
