@@ -178,3 +178,16 @@ def test_bad_settings_are_explained():
         oip.preset("Lucid", objective="max").validate()
     with pytest.raises(ValueError, match="parameterisation"):
         oip.preset("Lucid", param="wavelet").validate()
+
+
+def test_lucid_runs_are_reproducible_with_their_seed():
+    loaded = _tiny_rgb()
+    runs = [
+        oip.run_oip(
+            loaded, oip.OipRequest("c2", [0, 3], oip.preset("Lucid", steps=15, seed=s), convention="0..1")
+        )
+        for s in (4, 4, 5)
+    ]
+    np.testing.assert_array_equal(runs[0].images, runs[1].images)
+    np.testing.assert_array_equal(runs[0].curves, runs[1].curves)
+    assert not np.allclose(runs[0].images, runs[2].images)

@@ -162,7 +162,8 @@ class _Run:
             if self.cancelled():
                 self.stopped = True
                 break
-            x, m, v, t, loss_t, _ = self.stepper.fn(j < redirect_for)(x, m, v, t, idx_t, eps, active)
+            seed = tf.constant([self.s.seed + 1_000_003, j], tf.int32)
+            x, m, v, t, loss_t, _ = self.stepper.fn(j < redirect_for)(x, m, v, t, idx_t, eps, active, seed)
             loss = loss_t.numpy()
             if self._due():
                 self._last_emit = time.monotonic()
@@ -210,7 +211,8 @@ class _Run:
                 eps_now, eps_t = eps.copy(), tf.constant(eps)
             if active_t is None or not np.array_equal(active, active_now):
                 active_now, active_t = active.copy(), tf.constant(active)
-            x, m, v, t, loss_t, gz_t = self.stepper.fn(redirect)(x, m, v, t, idx_t, eps_t, active_t)
+            seed = tf.constant([s.seed, j], tf.int32)  # the random transformations of step j: reproducible
+            x, m, v, t, loss_t, gz_t = self.stepper.fn(redirect)(x, m, v, t, idx_t, eps_t, active_t, seed)
             loss, gz = loss_t.numpy(), gz_t.numpy()
             curves[active, j] = loss[active]
             last[active] = loss[active]

@@ -60,14 +60,18 @@ class Stepper:
         return p
 
     # -- the objective ---------------------------------------------------------------------------------------
-    def objective(self, images, idx, redirect: bool):
-        """(per-sample objective (B,), total to ascend) for a batch of images in the target's space."""
+    def objective(self, images, idx, redirect: bool, seed=None):
+        """(per-sample objective (B,), total to ascend) for a batch of images in the target's space; ``seed``
+        (int32 (2,)) makes the random transformations reproducible."""
         tf, s, target = self.tf, self.s, self.target
         xin = images
         if self.amounts is not None:
-            xin = random_transform(xin, self.amounts)
+            xin = random_transform(xin, self.amounts, seed)
         if s.jitter > 0:
-            sh = tf.random.uniform([2], -s.jitter, s.jitter + 1, dtype=tf.int32)
+            if seed is None:
+                sh = tf.random.uniform([2], -s.jitter, s.jitter + 1, dtype=tf.int32)
+            else:
+                sh = tf.random.stateless_uniform([2], seed + 104729, -s.jitter, s.jitter + 1, dtype=tf.int32)
             xin = tf.roll(xin, sh, axis=[1, 2])
         out = target.layer_output(xin, redirect)
         per = target.reduce(out, s.objective)
@@ -90,11 +94,11 @@ class Stepper:
         adam = s.optimizer == "adam"
         pixel = not self.fourier
 
-        def step(x, m, v, t, idx, eps, active):
+        def step(x, m, v, t, idx, eps, active, seed):
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 images = self.space_images(x)
-                loss_b, total = self.objective(images, idx, redirect)
+                loss_b, total = self.objective(images, idx, redirect, seed)
                 if s.tv_weight > 0:
                     tv = tf.reduce_mean(tf.abs(images[:, 1:] - images[:, :-1]), axis=[1, 2, 3])
                     tv += tf.reduce_mean(tf.abs(images[:, :, 1:] - images[:, :, :-1]), axis=[1, 2, 3])

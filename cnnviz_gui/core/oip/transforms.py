@@ -42,6 +42,7 @@ def random_transform(images, amounts: TransformAmounts, seed=None):
 
     The image is shifted by up to ``jitter + pad`` pixels in all (the pad lets the image move away from the
     borders) plus ``jitter2``, scaled and rotated about its centre; grey fills what comes into view.
+    ``seed``: an int32 tensor of shape (2,) for reproducible draws (stateless), or None (global random).
     """
     import tensorflow as tf
 
@@ -49,11 +50,17 @@ def random_transform(images, amounts: TransformAmounts, seed=None):
     b = shape[0]
     h = tf.cast(shape[1], tf.float32)
     w = tf.cast(shape[2], tf.float32)
+
+    def uniform(k, lo, hi):
+        if seed is None:
+            return tf.random.uniform([b], lo, hi)
+        return tf.random.stateless_uniform([b], seed + tf.constant([0, 7919], tf.int32) * k, lo, hi)
+
     reach = float(amounts.jitter + amounts.pad / 2.0)
-    ty = tf.random.uniform([b], -reach, reach) + tf.random.uniform([b], -amounts.jitter2, amounts.jitter2)
-    tx = tf.random.uniform([b], -reach, reach) + tf.random.uniform([b], -amounts.jitter2, amounts.jitter2)
-    s = tf.random.uniform([b], amounts.scale[0], amounts.scale[1])
-    a = tf.random.uniform([b], -amounts.rotate_deg, amounts.rotate_deg) * (math.pi / 180.0)
+    ty = uniform(1, -reach, reach) + uniform(2, -amounts.jitter2, amounts.jitter2)
+    tx = uniform(3, -reach, reach) + uniform(4, -amounts.jitter2, amounts.jitter2)
+    s = uniform(5, amounts.scale[0], amounts.scale[1])
+    a = uniform(6, -amounts.rotate_deg, amounts.rotate_deg) * (math.pi / 180.0)
     # the transform maps output pixel (x, y) to the input pixel it samples: rotate and scale about the centre
     cy, cx = (h - 1.0) / 2.0, (w - 1.0) / 2.0
     cos, sin = tf.cos(a) / s, tf.sin(a) / s
