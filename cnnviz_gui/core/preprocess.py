@@ -81,6 +81,36 @@ def to_model_range(images01: np.ndarray, convention: str) -> np.ndarray:
     raise ValueError(f"unknown input convention {convention!r}; expected one of {', '.join(CONVENTIONS)}")
 
 
+def to_model_range_tf(images01, convention: str):
+    """TensorFlow version of :func:`to_model_range` (same values, differentiable), for use inside a
+    ``tf.function``: a batch (N, ..., C) of images in 0..1 -> the model's input in ``convention``.
+
+    "standardised" divides by ``max(std, 1/sqrt(n))`` as ``tf.image.per_image_standardization`` does.
+    """
+    import tensorflow as tf
+
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown input convention {convention!r}; expected one of {', '.join(CONVENTIONS)}")
+    x = tf.convert_to_tensor(images01, tf.float32)
+    if convention == "0..1":
+        return x
+    if convention == "0..255":
+        return x * 255.0
+    if convention == "-1..1":
+        return x * 2.0 - 1.0
+    if convention == "standardised":
+        axes = list(range(1, len(x.shape)))
+        mean, var = tf.nn.moments(x, axes=axes, keepdims=True)
+        n = tf.cast(tf.reduce_prod(tf.shape(x)[1:]), tf.float32)
+        return (x - mean) / tf.maximum(tf.sqrt(var), 1.0 / tf.sqrt(n))
+    c = int(x.shape[-1])
+    if convention == "torch":
+        mean = tf.constant(_channel_constants(IMAGENET_MEAN_RGB, c))
+        return (x - mean) / tf.constant(_channel_constants(IMAGENET_STD_RGB, c))
+    bgr = tf.reverse(x, axis=[-1]) if c == 3 else x  # caffe
+    return bgr * 255.0 - tf.constant(_channel_constants(CAFFE_MEAN_BGR, c))
+
+
 def from_model_range(inputs: np.ndarray, convention: str) -> np.ndarray:
     """The inverse of :func:`to_model_range`: model inputs (N, ..., C) back to display values in 0..1.
 

@@ -8,8 +8,9 @@
     step count, no input modifiers or regularizers (plain ascent, as ours);
 (d) the live view's overhead: the engine alone on the compute thread vs. the engine driving an offscreen OIP
     panel through the bridge (frames ~30 Hz).
-Then the quality figures (reacting / data-active / converged) of ``oip_quality.py`` for the Seed and
-Precursor presets. Run with ``-s`` to see the figures.
+Then the quality figures (reacting / data-active / converged / 4-px shift kept / OIP vs the best digit) of
+``oip_quality.py`` for the Seed preset (with and without step decay), Precursor and Lucid (its own 512 steps).
+Run with ``-s`` to see the figures.
 """
 
 from __future__ import annotations
@@ -199,6 +200,6 @@ def test_bench_oip_speed():
 def test_bench_oip_quality():
     import oip_quality
 
-    for name in ("Seed (articles)", "Precursor"):
-        res, seconds = oip_quality.measure(name, STEPS)
+    for name in ("Seed (articles)", "Seed (articles)+decay", "Precursor", "Lucid"):
+        res, seconds = oip_quality.measure(name, None if name == "Lucid" else STEPS)
         oip_quality.report(name, res, seconds)

@@ -159,10 +159,15 @@ def test_oip_of_a_nested_layer_runs(transfer):
     assert result.images.shape == (2, 96, 96, 3) and np.isfinite(result.losses).all()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="core/oip/target.py input_affine knows only standardised, 0..1, 0..255"
-)
 def test_oip_in_the_conventions_of_keras_applications(transfer):
+    """A nested MobileNetV2 layer searched in its own convention (-1..1) and in caffe's: the model receives
+    values in that range, the images are display values in 0..1."""
     from cnnviz_gui.core.oip import engine as oip
 
-    oip.OipTarget(transfer, "block_3_expand_relu", "-1..1")
+    for convention, (lo, hi) in {"-1..1": (-1.0, 1.0), "caffe": (-124.0, 152.0)}.items():
+        settings = oip.preset("Lucid", steps=4, seed=0)
+        request = oip.OipRequest("block_3_expand_relu", [0, 1], settings, convention=convention)
+        result = oip.run_oip(transfer, request)
+        assert result.convention == convention and np.isfinite(result.losses).all()
+        assert result.images.min() >= 0.0 and result.images.max() <= 1.0
+        assert lo - 1e-3 <= result.model_inputs.min() and result.model_inputs.max() <= hi + 1e-3
