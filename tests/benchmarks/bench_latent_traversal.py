@@ -71,7 +71,7 @@ def measure() -> dict[str, tuple[float, str, str]]:
             float(np.max(np.abs(fit.centre))), "", target_centre
         )  # fmt: skip
         rows[f"prior fit: bundled {kind}, r99"] = (fit.r99, "", target_r99)
-        rows[f"prior fit: bundled {kind}, share of 2,000 prior samples on the data"] = (
+        rows[f"prior fit: bundled {kind}, share of prior samples on the data"] = (
             fit.on_data_share, "", target_share
         )  # fmt: skip
     return rows
