@@ -22,6 +22,8 @@ def test_recentre_vae_moves_the_latent_space_and_keeps_reconstructions():
     np.testing.assert_allclose(moved_log_var, z_log_var, atol=1e-6)
     np.testing.assert_allclose(np.asarray(decoder(moved_mean)), before, atol=1e-5)
     np.testing.assert_allclose(np.asarray(model(x)), before, atol=1e-5)  # the saved form too
+    assert not recentre_vae(encoder, decoder, np.array([np.nan, 0, 0]))  # nothing moved
+    np.testing.assert_allclose(np.asarray(encoder(x)[0]), moved_mean, atol=1e-6)
     ae = build_autoencoder("ae", latent_dim=2)
     assert not recentre_vae(ae.get_layer("encoder"), ae.get_layer("decoder"), np.zeros(2))
 

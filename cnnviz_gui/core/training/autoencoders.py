@@ -227,6 +227,8 @@ def recentre_vae(encoder, decoder, shift: np.ndarray) -> bool:
     import keras
 
     shift = np.asarray(shift, np.float32).ravel()
+    if not np.all(np.isfinite(shift)):  # a diverged run: leave it as it is
+        return False
     try:
         z_mean = encoder.get_layer("z_mean")
     except ValueError:
