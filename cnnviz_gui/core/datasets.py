@@ -15,7 +15,11 @@ from cnnviz_gui.core.resources import mnist_sample_path
 
 @dataclass
 class Dataset:
-    """Images as float32 in 0..1 with shape (N, H, W, C) and integer labels."""
+    """Images as float32 in 0..1 with shape (N, H, W, C) and integer labels.
+
+    The copy the window gets may hold ``x`` as uint8 0..255 (a quarter of the memory) when that is exact:
+    read images with :meth:`image`, which gives float32 0..1 either way.
+    """
 
     name: str
     x: np.ndarray
@@ -24,6 +28,24 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.y)
+
+    def image(self, i: int) -> np.ndarray:
+        """Image ``i`` as float32 (H, W, C) in 0..1."""
+        img = self.x[i]
+        return img.astype(np.float32) / np.float32(255.0) if img.dtype == np.uint8 else img
+
+    def as_bytes(self) -> Dataset:
+        """The same dataset with ``x`` in uint8 when every value is a multiple of 1/255 (8-bit sources), else
+        itself: what crosses to the window, which only shows and picks images."""
+        if self.x.dtype == np.uint8:
+            return self
+        scaled = np.rint(self.x * np.float32(255.0))
+        if not (scaled.min() >= 0 and scaled.max() <= 255):
+            return self
+        as_u8 = scaled.astype(np.uint8)
+        if not np.array_equal(as_u8.astype(np.float32) / np.float32(255.0), self.x):
+            return self
+        return Dataset(self.name, as_u8, self.y, self.class_names)
 
 
 _bundled: tuple[np.ndarray, np.ndarray] | None = None

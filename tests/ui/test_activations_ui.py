@@ -131,8 +131,8 @@ def test_dataset_browser_class_filter_step_random_and_strip(cnn_window, qtbot):
     assert int(item.data(Qt.ItemDataRole.UserRole)) == fours[3]
     browser.strip.itemClicked.emit(item)
     assert browser.index == fours[3]
-    np.testing.assert_array_equal(w.state.input_image, ds.x[fours[3]])
-    np.testing.assert_array_equal(browser.preview.array, ds.x[fours[3]])
+    np.testing.assert_array_equal(w.state.input_image, ds.image(fours[3]))
+    np.testing.assert_array_equal(browser.preview.array, ds.image(fours[3]))
     assert w.activation_view.acts.top_class == 4
 
 

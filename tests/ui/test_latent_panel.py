@@ -126,10 +126,10 @@ def test_grid_interpolation_generation_and_exports(panel, tmp_path):
 def test_current_input_is_marked_and_moves(panel):
     ds = load_bundled_mnist()
     _open(panel)
-    panel.state.set_input(ds.x[5], "sample 5")
+    panel.state.set_input(ds.image(5), "sample 5")
     first = panel.scatter.input_marker.data["x"][0], panel.scatter.input_marker.data["y"][0]
     assert first == pytest.approx(tuple(panel.z[5]), abs=1e-4)
-    panel.state.set_input(ds.x[7], "sample 7")
+    panel.state.set_input(ds.image(7), "sample 7")
     second = panel.scatter.input_marker.data["x"][0], panel.scatter.input_marker.data["y"][0]
     assert second == pytest.approx(tuple(panel.z[7]), abs=1e-4) and second != first
 
