@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from cnnviz_gui.core.activations.probe import Activations, ProbeError
 from cnnviz_gui.core.activations.statistics import ClassStats
+from cnnviz_gui.core.attribution.types import (
+    AttributionError,
+    AttributionRequest,
+    AttributionResult,
+    ClassScore,
+    LiveAttribution,
+    SanityResult,
+)
 from cnnviz_gui.core.datasets import Dataset, DatasetError
 from cnnviz_gui.core.latent.generation import GeneratedSet, GenerationResult
 from cnnviz_gui.core.latent.ops import EncodedDataset, OpenedSpace
@@ -27,6 +35,7 @@ from cnnviz_gui.core.training.jobs import TrainingOutcome, TrainingRequest
 TYPES = (
     ModelInfo, LayerInfo, ArchiveSummary, ConventionGuess, OpenedModel,
     Activations, ClassStats, Dataset,
+    AttributionRequest, AttributionResult, ClassScore, LiveAttribution, SanityResult,
     OipSettings, OipRequest, OipFrame, OipResult,
     Recognition, Projection, LatentStats, Encoded, GridResult, Interpolation, GeneratedSet, GenerationResult,
     OpenedSpace, EncodedDataset,
@@ -38,3 +47,4 @@ for _cls in TYPES:
 wire_error(ModelLoadError, "kind", "needs_consent", "unsafe_layers", "summary")
 for _cls in (DatasetError, LatentError, OipTargetError, ProbeError, ImageInputError, StoreError):
     wire_error(_cls)
+wire_error(AttributionError)
