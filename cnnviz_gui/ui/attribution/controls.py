@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz_gui.core.attribution.types import CAM_METHODS, METHODS
+from cnnviz_gui.ui.attribution.method_settings import MethodSettings
 
 #: methods answered on every stroke (one compiled call each)
 FAST_METHODS = ("gradcam", "gradcampp", "saliency")
@@ -37,12 +38,14 @@ METHOD_TIPS = {
 
 
 class DisplayControls(QWidget):
-    """Method, CAM layer, colour map, opacity and contrast, in one row."""
+    """Method, CAM layer and the method's settings; colour map, opacity and contrast below."""
 
     #: the method changed (its key)
     method_changed = Signal(str)
     #: the CAM layer changed (its key)
     layer_changed = Signal(str)
+    #: a setting of the slower methods changed (SmoothGrad's samples, IG's steps…)
+    settings_changed = Signal()
     #: colour map, opacity or contrast changed (nothing to compute: the maps are drawn again)
     style_changed = Signal()
 
@@ -81,6 +84,7 @@ class DisplayControls(QWidget):
             "Contrast: this percentile of the map is shown at full colour (100: the maximum; lower values "
             "saturate the strongest pixels and bring out weaker ones)"
         )
+        self.settings = MethodSettings()
         #: the rows of controls; the view adds its buttons at their ends
         self.first_row, self.second_row = QHBoxLayout(), QHBoxLayout()
         for row, pairs in ((self.first_row, (("Method", self.method_box), ("Layer", self.layer_box))),
@@ -89,6 +93,8 @@ class DisplayControls(QWidget):
             for label, widget in pairs:
                 row.addWidget(QLabel(label))
                 row.addWidget(widget)
+            if row is self.first_row:
+                row.addWidget(self.settings)
             row.addStretch(1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -97,6 +103,7 @@ class DisplayControls(QWidget):
         lay.addLayout(self.second_row)
         self.method_box.currentIndexChanged.connect(self._on_method)
         self.layer_box.currentIndexChanged.connect(lambda *_: self.layer_changed.emit(self.layer or ""))
+        self.settings.changed.connect(self.settings_changed.emit)
         self.cmap_box.currentIndexChanged.connect(lambda *_: self.style_changed.emit())
         self.opacity.valueChanged.connect(lambda *_: self.style_changed.emit())
         self.contrast.valueChanged.connect(lambda *_: self.style_changed.emit())
@@ -157,14 +164,16 @@ class DisplayControls(QWidget):
 
     def _on_method(self, *_) -> None:
         self.layer_box.setEnabled(self.method in CAM_METHODS and self.layer_box.count() > 0)
+        self.settings.show_for(self.method)
         self.method_changed.emit(self.method)
 
     # -- sessions -------------------------------------------------------------------------------------
     def session_state(self) -> dict:
         return {"method": self.method, "colormap": self.cmap_box.currentText(), "opacity": self.alpha,
-                "contrast": float(self.contrast.value())}  # fmt: skip
+                "contrast": float(self.contrast.value()), **self.settings.session_state()}  # fmt: skip
 
     def restore_session(self, state: dict) -> None:
+        self.settings.restore_session(state)
         if isinstance(state.get("method"), str):
             self.set_method(state["method"])
         if state.get("colormap") in COLOURS:

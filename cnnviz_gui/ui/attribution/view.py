@@ -43,6 +43,14 @@ TOP_K = 5
 PinsFn = Callable[[], list[dict]]
 
 
+def batch_size(input_shape) -> int:
+    """Images per compiled call of the slow methods: 64 for digits, fewer for bigger inputs, so that each
+    call stays short and Stop ends a job between two calls (5 for 224x224)."""
+    if not input_shape or len(input_shape) != 3 or not input_shape[0] or not input_shape[1]:
+        return 64
+    return int(np.clip(64 * 64 * 64 // (int(input_shape[0]) * int(input_shape[1])), 4, 64))
+
+
 class AttributionView(QWidget):
     """Central tab: heat map over the input, raw map, target classes, methods side by side, sanity check.
 
@@ -116,6 +124,7 @@ class AttributionView(QWidget):
 
         self.controls.method_changed.connect(lambda *_: self.refresh())
         self.controls.layer_changed.connect(self._on_layer_changed)
+        self.controls.settings_changed.connect(self._on_settings_changed)
         self.controls.style_changed.connect(self.restyle)
         self.compute_button.clicked.connect(self.compute_now)
         self.stop_button.clicked.connect(self.stop)
@@ -142,7 +151,10 @@ class AttributionView(QWidget):
     def _request(self, method: str | None = None) -> AttributionRequest:
         method = method or self.method
         layer = self.controls.layer if method in CAM_METHODS else None
-        return AttributionRequest(method=method, class_index=self.target, layer=layer)
+        request = AttributionRequest(method=method, class_index=self.target, layer=layer,
+                                     **self.controls.settings.values())  # fmt: skip
+        request.batch_size = batch_size(self.state.info.input_shape if self.state.info else None)
+        return request
 
     def _problem(self) -> str | None:
         """Why nothing can be computed now (None: it can)."""
@@ -367,6 +379,11 @@ class AttributionView(QWidget):
     def _on_layer_changed(self, *_) -> None:
         if self.method in CAM_METHODS or self.preview_method() in CAM_METHODS:
             self.refresh()
+
+    def _on_settings_changed(self) -> None:
+        if self.method not in FAST_METHODS:
+            self._cancel("map")
+            self.compute_slow()
 
     def _on_input_changed(self, image, label: str) -> None:
         self.settled = False
