@@ -69,6 +69,8 @@ class ImagePane(QWidget):
             self.colorbar = pg.ColorBarItem(
                 values=(0, 1), colorMap=colormap("jet"), interactive=False, width=12, colorMapMenu=False
             )
+            self.colorbar.axis.enableAutoSIPrefix(False)  # tiny gradients read as 0.00004, not "4" with a hidden unit
+            self.colorbar.axis.setWidth(60)
             self.glw.addItem(self.colorbar)
         self.readout = LiveLabel(" ")
         lay = QVBoxLayout(self)

@@ -93,18 +93,21 @@ class AttributionView(QWidget):
         for key, text in export.FIGURES.items():
             self.export_box.addItem(text, key)
         self.export_box.setToolTip("What File > Export saves as a figure (the .npz holds every array)")
-        self.controls.first_row.addWidget(self.compute_button)
-        self.controls.first_row.addWidget(self.stop_button)
-        self.controls.first_row.addWidget(self.progress)
-        self.controls.second_row.addWidget(QLabel("Export"))
-        self.controls.second_row.addWidget(self.export_box)
+        for widget in (self.compute_button, self.stop_button, self.progress):
+            self.controls.second_row.addWidget(widget)
         self.status = LiveLabel("", color="#666666")
 
         self.overlay = ImagePane("heat map over the input")
         self.raw = ImagePane("raw map", colorbar=True)
         self.classes = ClassChoice()
+        side = QWidget()
+        side_lay = QVBoxLayout(side)
+        side_lay.setContentsMargins(0, 0, 0, 0)
+        side_lay.addWidget(self.classes, 1)
+        side_lay.addWidget(QLabel("File > Export saves"))
+        side_lay.addWidget(self.export_box)
         top = QSplitter(Qt.Orientation.Horizontal)
-        for widget in (self.overlay, self.raw, self.classes):
+        for widget in (self.overlay, self.raw, side):
             top.addWidget(widget)
         top.setSizes([300, 300, 180])
         self.methods_panel = MethodsPanel()
