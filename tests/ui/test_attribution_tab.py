@@ -300,11 +300,31 @@ def test_models_it_cannot_explain_get_a_message(new_window, bad_models):
     assert "has no image input" in view.status.text() and view.shown.result is None
     assert view.overlay.message.toPlainText() == view.status.text()
 
+    from cnnviz_gui.core.latent.space import bundled_autoencoder_path
+
+    asked = ops_asked(w)
+    w.open_model_file(str(bundled_autoencoder_path("ae")))  # images out, not classes: nothing is asked
+    w.state.set_input(np.zeros((28, 28, 1), np.float32), "blank")
+    assert "not one vector of class scores" in view.status.text() and "Latent tab" in view.status.text()
+    assert not [op for op in asked if op.startswith("attribution.")]
+
     w.open_model_file(str(bad_models["no_conv"]))  # an image model without maps: no Grad-CAM, saliency works
     assert view.method == "saliency" and not view.controls.layer_box.isEnabled()
     assert not view.controls.set_method("gradcam")
     assert view.shown.result is not None and view.shown.result.method == "saliency"
     assert w.messages == []
+
+
+def test_a_hidden_tab_asks_for_nothing_and_catches_up_when_shown(window):
+    w, view = window, window.attribution_view
+    w.tabs.setCurrentWidget(w.activation_view)
+    asked = ops_asked(w)
+    w.input_panel.browser.select(11)
+    w.input_panel.browser.select(12)
+    assert "activations.forward" in asked and not [op for op in asked if op.startswith("attribution.")]
+    assert view.shown.image is not w.state.input_image
+    w.tabs.setCurrentWidget(view)
+    assert asked.count("attribution.live") == 1 and view.shown.image is w.state.input_image
 
 
 def test_drawing_updates_the_overlay_through_the_compute_process(live_window, qtbot, default_model_path):

@@ -69,7 +69,9 @@ class ImagePane(QWidget):
             self.colorbar = pg.ColorBarItem(
                 values=(0, 1), colorMap=colormap("jet"), interactive=False, width=12, colorMapMenu=False
             )
-            self.colorbar.axis.enableAutoSIPrefix(False)  # tiny gradients read as 0.00004, not "4" with a hidden unit
+            self.colorbar.axis.enableAutoSIPrefix(
+                False
+            )  # tiny gradients read as 0.00004, not "4" with a hidden unit
             self.colorbar.axis.setWidth(60)
             self.glw.addItem(self.colorbar)
         self.readout = LiveLabel(" ")
@@ -123,9 +125,11 @@ class ImagePane(QWidget):
         self.levels = levels
 
     def clear(self, message: str = "") -> None:
+        """Empty the pane and say why (the text wraps to the pane's width)."""
         self.array = None
         self._shape = ()
         self.image.clear()
+        self.message.setTextWidth(max(120, self.glw.width() - 40))
         self.message.setText(message)
         self.message.setPos(0, 0)
         self.plot.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)

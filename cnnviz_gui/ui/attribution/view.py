@@ -161,14 +161,25 @@ class AttributionView(QWidget):
 
     def _problem(self) -> str | None:
         """Why nothing can be computed now (None: it can)."""
+        problem = self._model_problem()
+        if problem is None and self.state.input_image is None:
+            return "Choose an input (Input pane)"
+        return problem
+
+    def _model_problem(self) -> str | None:
+        """Why the open model cannot be explained (None: it can)."""
         loaded = self.state.loaded
         if loaded is None:
             return "Open a model and choose an input"
         shape = loaded.info.input_shape
         if not loaded.info.image_input or shape is None or len(shape) != 3:
             return f"{loaded.info.name} has no image input: attribution explains images"
-        if self.state.input_image is None:
-            return "Choose an input (Input pane)"
+        out = loaded.info.output_shape
+        if out is not None and len(out) != 1:
+            return (
+                f"{loaded.info.name} gives {tuple(out)}, not one vector of class scores: attribution explains "
+                "classifiers (for an autoencoder, see the Latent tab)"
+            )
         return None
 
     def _ready(self) -> bool:
@@ -367,8 +378,7 @@ class AttributionView(QWidget):
         )
         self.controls.clear_layers()
         self._clear(self._problem() or "Computing…")
-        shape = loaded.info.input_shape
-        if loaded.info.image_input and shape is not None and len(shape) == 3:
+        if self._model_problem() is None:
             self.bridge.request("attribution.layers", {"model": loaded.id}, kind=LAYERS_KIND,
                                 label="Attribution layers", on_result=self._on_layers,
                                 on_error=self._on_error)  # fmt: skip
