@@ -31,13 +31,13 @@ from cnnviz_gui.core.attribution.types import CAM_METHODS, METHODS, AttributionR
 from cnnviz_gui.ui.attribution import export
 from cnnviz_gui.ui.attribution.controls import FAST_METHODS, ClassChoice, DisplayControls
 from cnnviz_gui.ui.attribution.images import ImagePane, map_levels
+from cnnviz_gui.ui.attribution.jobs import SlowJobs
 from cnnviz_gui.ui.attribution.panels import MethodsPanel, SanityPanel, fit_image
-from cnnviz_gui.ui.bridge import ComputeBridge, Job
+from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.state import AppState
 from cnnviz_gui.ui.widgets.image_widgets import LiveLabel
 
-LIVE_KIND, SLOW_KIND = "attribution-live", "attribution-slow"
-COMPARE_KIND, SANITY_KIND, LAYERS_KIND = "attribution-compare", "attribution-sanity", "attribution-layers"
+LIVE_KIND, LAYERS_KIND = "attribution-live", "attribution-layers"
 TOP_K = 5
 
 PinsFn = Callable[[], list[dict]]
@@ -67,12 +67,10 @@ class AttributionView(QWidget):
         self.state, self.bridge = state, bridge
         self.pins: PinsFn = pins or (lambda: [])
         self.shown = export.Shown()
-        self.preview = (
-            False  # the map shown is a live preview of a slower method that waits for the stroke's end
-        )
+        # the map shown is a live preview of a slower method that waits for the stroke's end
+        self.preview = False
         self.target: int | None = None  # None: the predicted class of each input
         self.class_names: list[str] | None = None
-        self.jobs: dict[str, Job] = {}  # the slow jobs running: "map", "compare", "sanity"
         self.settled = True
         self._pending = False  # something changed while the tab was hidden
         self.last_latency_ms: float | None = None
@@ -96,6 +94,7 @@ class AttributionView(QWidget):
         for widget in (self.compute_button, self.stop_button, self.progress):
             self.controls.second_row.addWidget(widget)
         self.status = LiveLabel("", color="#666666")
+        self.jobs = SlowJobs(bridge, self.progress, self.stop_button, self.status.setText, self._on_error)
 
         self.overlay = ImagePane("heat map over the input")
         self.raw = ImagePane("raw map", colorbar=True)
@@ -130,7 +129,6 @@ class AttributionView(QWidget):
         self.controls.settings_changed.connect(self._on_settings_changed)
         self.controls.style_changed.connect(self.restyle)
         self.compute_button.clicked.connect(self.compute_now)
-        self.stop_button.clicked.connect(self.stop)
         self.classes.target_chosen.connect(self.set_target)
         self.methods_panel.compare_requested.connect(self.compare)
         self.sanity_panel.sanity_requested.connect(self.run_sanity)
@@ -237,15 +235,10 @@ class AttributionView(QWidget):
                   "request": self._request()}  # fmt: skip
 
         def done(result):
-            self._job_ended("map")
             self.preview = False
             self._show(result, image)
 
-        job = self.bridge.request("attribution.compute", params, kind=SLOW_KIND, label=METHODS[self.method],
-                                  on_result=done, on_progress=self._on_progress,
-                                  on_stopped=lambda _: self._stopped("map"),
-                                  on_error=lambda err: self._failed("map", err))  # fmt: skip
-        self._job_started("map", job)
+        self.jobs.request("map", "attribution.compute", params, METHODS[self.method], done)
 
     def compute_now(self) -> None:
         """The Compute button: the chosen method for the current input, now."""
@@ -253,7 +246,7 @@ class AttributionView(QWidget):
 
     def refresh(self) -> None:
         """Everything the current settings ask for: the live map, and the slow one once the input settled."""
-        self._cancel("map")
+        self.jobs.cancel("map")
         self.request_live()
         if self.method not in FAST_METHODS and self.settled:
             self.compute_slow()
@@ -280,18 +273,13 @@ class AttributionView(QWidget):
                   "methods": methods, "request": request}  # fmt: skip
 
         def done(results):
-            self._job_ended("compare")
             self.shown.comparison, self.shown.comparison_images = results, batch
             self.shown.comparison_labels = labels
             self._draw_comparison()
             seconds = sum(r.seconds for r in results.values())
             self.status.setText(f"{len(results)} methods compared for {len(batch)} inputs in {seconds:.1f} s")
 
-        job = self.bridge.request("attribution.compare", params, kind=COMPARE_KIND, label="Comparing methods",
-                                  on_result=done, on_progress=self._on_progress,
-                                  on_stopped=lambda _: self._stopped("compare"),
-                                  on_error=lambda err: self._failed("compare", err))  # fmt: skip
-        self._job_started("compare", job)
+        self.jobs.request("compare", "attribution.compare", params, "Comparing methods", done)
         self.lower.setCurrentWidget(self.methods_panel)
 
     def run_sanity(self) -> None:
@@ -303,7 +291,6 @@ class AttributionView(QWidget):
                   "request": self._request(), "max_steps": self.sanity_panel.steps.value()}  # fmt: skip
 
         def done(sanity):
-            self._job_ended("sanity")
             self.shown.sanity, self.shown.sanity_image = sanity, image
             self._draw_sanity()
             self.status.setText(
@@ -311,52 +298,12 @@ class AttributionView(QWidget):
                 f"{sanity.randomized_similarity:.2f} with every layer randomised (see below)"
             )
 
-        job = self.bridge.request("attribution.sanity", params, kind=SANITY_KIND, label="Sanity check",
-                                  on_result=done, on_progress=self._on_progress,
-                                  on_stopped=lambda _: self._stopped("sanity"),
-                                  on_error=lambda err: self._failed("sanity", err))  # fmt: skip
-        self._job_started("sanity", job)
+        self.jobs.request("sanity", "attribution.sanity", params, "Sanity check", done)
         self.lower.setCurrentWidget(self.sanity_panel)
-
-    # -- jobs -----------------------------------------------------------------------------------------
-    def _job_started(self, key: str, job: Job) -> None:
-        if job.ended:  # it ran inside request() (in-process compute) and has delivered already
-            return
-        self.jobs[key] = job
-        self.progress.setValue(0)
-        self.progress.setVisible(True)
-        self.stop_button.setEnabled(True)
-        self.status.setText(f"{job.label}…")
-
-    def _job_ended(self, key: str) -> None:
-        self.jobs.pop(key, None)
-        if not self.jobs:
-            self.progress.setVisible(False)
-            self.stop_button.setEnabled(False)
-
-    def _cancel(self, key: str) -> None:
-        """Supersede a slow job whose input or settings are no longer current (it delivers nothing)."""
-        if key in self.jobs:
-            self.bridge.cancel_kind({"map": SLOW_KIND, "compare": COMPARE_KIND, "sanity": SANITY_KIND}[key])
-            self._job_ended(key)
-
-    def _on_progress(self, fraction: float, text: str, payload=None) -> None:
-        self.progress.setValue(int(round(1000 * float(fraction))))
-        if text:
-            self.status.setText(text)
-
-    def _stopped(self, key: str) -> None:
-        self._job_ended(key)
-        self.status.setText("Stopped; press Compute (or the panel's button) to start again")
-
-    def _failed(self, key: str, err) -> None:
-        self._job_ended(key)
-        self._on_error(err)
 
     def stop(self) -> None:
         """Stop the slow jobs of this tab (their partial work is dropped)."""
-        for job in list(self.jobs.values()):
-            self.bridge.stop(job)
+        self.jobs.stop()
 
     def _on_error(self, err) -> None:
         message = getattr(err, "message", str(err))
@@ -366,8 +313,7 @@ class AttributionView(QWidget):
 
     # -- state ----------------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:
-        for key in list(self.jobs):
-            self._cancel(key)
+        self.jobs.cancel_all()
         self.bridge.cancel_kind(LIVE_KIND)
         self.target = None
         self.shown = export.Shown()
@@ -395,12 +341,12 @@ class AttributionView(QWidget):
 
     def _on_settings_changed(self) -> None:
         if self.method not in FAST_METHODS:
-            self._cancel("map")
+            self.jobs.cancel("map")
             self.compute_slow()
 
     def _on_input_changed(self, image, label: str) -> None:
         self.settled = False
-        self._cancel("map")  # a slow map of an older input is never shown
+        self.jobs.cancel("map")  # a slow map of an older input is never shown
         self.request_live()
 
     def _on_input_settled(self) -> None:
