@@ -275,6 +275,9 @@ def test_an_rgb_model_gets_a_colour_overlay(new_window, qtbot, tmp_path):
     w.open_model_file(str(tmp_path / "rgb.keras"))
     w.tabs.setCurrentWidget(w.attribution_view)
     view = w.attribution_view
+    w.state.set_input(np.zeros((28, 28, 1), np.float32), "a grey digit")  # fitted to 32x32x3 for the model
+    assert view.shown.result.attribution.shape == (1, 32, 32)
+    assert w.export_active_view(str(tmp_path / "grey.png")) is not None
     assert w.input_panel.show_image_file(str(tmp_path / "colours.png"))
     assert w.state.input_image.shape == (32, 32, 3)
     assert view.controls.layer_box.currentText() == "conv_b"

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnviz_gui.ui.attribution.panels import fit_image
+
 #: what File > Export's figure shows (the Export choice of the tab)
 FIGURES = {
     "overlay": "overlay and raw map",
@@ -65,13 +67,15 @@ def figure(shown: Shown, which: str, cmap: str | None, alpha: float, contrast: f
         if shown.sanity is None:
             return None
         title = f"{shown.model_name}: sanity check; input {shown.input_label}"
-        return sanity_figure(shown.sanity_image, shown.sanity, cmap, contrast, title)
+        image = fit_image(shown.sanity_image, shown.sanity.original.shape)
+        return sanity_figure(image, shown.sanity, cmap, contrast, title)
     if shown.result is None:
         return None
     line = describe_result(shown.result, 0, names)
     title = f"{shown.model_name}: {line}; input {shown.input_label}, {shown.convention}"
     sanity = shown.sanity if _sanity_matches(shown) else None
-    return overlay_figure(shown.image, shown.result, 0, cmap, alpha, contrast, class_names=names, title=title,
+    image = fit_image(shown.image, shown.result.attribution.shape[1:])  # e.g. a digit given to an RGB model
+    return overlay_figure(image, shown.result, 0, cmap, alpha, contrast, class_names=names, title=title,
                           sanity=sanity)  # fmt: skip
 
 
