@@ -27,6 +27,7 @@ from cnnviz_gui.core.session import SESSION_SUFFIX, last_session_path
 from cnnviz_gui.ui import dialogs
 from cnnviz_gui.ui.activations.compare import CompareView
 from cnnviz_gui.ui.activations.view import ActivationView
+from cnnviz_gui.ui.attribution.view import AttributionView
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.garbage import collect_on_gui_thread
 from cnnviz_gui.ui.input.panel import InputPanel
@@ -97,7 +98,9 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.input_panel = InputPanel(state, bridge)
         self.input_dock = self.add_dock("Input", self.input_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.activation_view = self.add_view(ActivationView(state, bridge))
-        self.compare_view = self.add_view(CompareView(state, bridge))
+        self.compare_view = compare = self.add_view(CompareView(state, bridge))
+        # the Attribution tab reads Compare's pinned inputs, nothing else of it
+        self.attribution_view = self.add_view(AttributionView(state, bridge, pins=lambda: compare.pins))
         self.oip_panel = self.add_view(OipPanel(state, bridge))
         self.latent_panel = self.add_view(LatentPanel(state, bridge))
         self.latent_panel.open_model_requested.connect(self.open_model_file)
