@@ -155,7 +155,8 @@ def test_methods_side_by_side_with_the_pinned_inputs_as_rows(window):
     # the same target class per row for every method: each row's predicted class
     np.testing.assert_array_equal(results["ig"].class_index, results["gradcam"].class_index)
     assert results["gradcam"].class_index[1] == 4 == results["gradcam"].class_index[2]
-    expected = attribute(loaded_model(w), ds.x[fours], AttributionRequest("saliency"), w.state.convention)
+    images = np.stack([ds.image(i) for i in fours])
+    expected = attribute(loaded_model(w), images, AttributionRequest("saliency"), w.state.convention)
     np.testing.assert_allclose(
         results["saliency"].attribution[1:], expected.attribution, rtol=1e-4, atol=1e-6
     )
@@ -165,7 +166,7 @@ def test_methods_side_by_side_with_the_pinned_inputs_as_rows(window):
     assert mosaic.array.shape == (3 * h + 2 * pad, 4 * w_ + 3 * pad, 3)
     # row 2, column 0 is the second pinned input itself; its IG tile differs from it
     tile = mosaic.array[h + pad : 2 * h + pad, :w_]
-    assert np.abs(tile.astype(int) - grey_u8(ds.x[fours[0]])).max() <= 1
+    assert np.abs(tile.astype(int) - grey_u8(ds.image(fours[0]))).max() <= 1
     ig_tile = mosaic.array[h + pad : 2 * h + pad, 3 * (w_ + pad) : 3 * (w_ + pad) + w_]
     assert np.abs(ig_tile.astype(int) - tile).mean() > 5
     assert mosaic.rows[1].startswith("pin 1\nclass 4") and mosaic.columns == [

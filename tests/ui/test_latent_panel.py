@@ -198,7 +198,7 @@ def test_the_compute_process_marks_an_input_set_before_the_model(qtbot):
         bridge.request("models.open", {"model_id": "vae", "path": str(VAE)}, on_result=lambda r: state.set_model(
             OpenModel(r.model_id, str(VAE), r.info, r.convention, r.read_started)))  # fmt: skip
         qtbot.waitUntil(
-            lambda: len(view.scatter.input_marker.data) == 1 and view.shown is not None, timeout=30000
+            lambda: len(view.scatter.input_marker.data) == 1 and view.shown is not None, timeout=120_000
         )
         marker = view.scatter.input_marker.data[0]
         assert (marker["x"], marker["y"]) == pytest.approx(tuple(view.z[9]), abs=1e-4)

@@ -173,6 +173,10 @@ class ActivationView(QWidget):
         loaded, image = self.state.loaded, self.state.input_image
         if loaded is None or image is None:
             return
+        if not self.isVisible() and self._first_maps_of == loaded.id:
+            self._stale = True  # another tab is shown (e.g. Attribution while drawing): catch up when shown
+            return
+        self._stale = False
         self._requested_at = time.perf_counter()
         if self._warm_job is not None and self._warm_job.state == "queued":
             self.bridge.cancel_kind("warm")  # this view first; the warm-up is asked for again afterwards
@@ -194,7 +198,13 @@ class ActivationView(QWidget):
         self._warm_up()
 
     _first_maps_of = ""
+    _stale = False
     _warm_job = None
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.request()
     _warmed = ""
 
     def _warm_up(self) -> None:
