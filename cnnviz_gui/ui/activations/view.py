@@ -205,6 +205,7 @@ class ActivationView(QWidget):
         super().showEvent(event)
         if self._stale:
             self.request()
+
     _warmed = ""
 
     def _warm_up(self) -> None:
