@@ -25,7 +25,19 @@ import os
 import time
 
 import numpy as np
-from harness import compute_pid, main, pct, process_cpu_s, qapp, real_window, run_fresh, say, spin, wait_until
+from harness import (
+    compute_pid,
+    main,
+    pct,
+    process_cpu_s,
+    qapp,
+    real_window,
+    run_fresh,
+    say,
+    shot,
+    spin,
+    wait_until,
+)
 
 N_STROKES = int(os.environ.get("CNNVIZ_BENCH_STROKES", "300"))
 WARM_UP = 20
@@ -156,6 +168,7 @@ def measure_here() -> dict:
         forced = run("repaint")
         say(f"activations: {N_STROKES} strokes, Qt's own paint")
         qt = run("qt")
+        shot(w, "activations_after_strokes")
         load_after = os.getloadavg()[0]
 
         # bursts: 60 moves 2 ms apart (faster than a round trip) and at 60 Hz (a mouse); superseded forward
@@ -193,7 +206,7 @@ def measure_here() -> dict:
         "activations: load average during the strokes": ((load_before + load_after) / 2, "", ""),
         "activations: 60 moves 2 ms apart: screen updates": (float(bursts[2][0]), "", ""),
         "activations: 60 moves 2 ms apart: until the last is shown": (bursts[2][1], "ms", ""),
-        "activations: 60 moves at 60 Hz (16 ms apart): screen updates": (float(bursts[16][0]), "", ""),
+        "activations: 60 moves 16 ms apart (60 Hz): screen updates": (float(bursts[16][0]), "", ""),
     }
 
 

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import AppLog, main, median, real_window, rss_both, run_fresh, say, wait_until
+from harness import AppLog, main, median, real_window, rss_both, run_fresh, say, shot, wait_until
 
 SWITCHES = 20
 #: each of (a) cold, (a) warm and (b) runs this many times, interleaved (medians)
@@ -99,6 +99,7 @@ def window_rows(path: str) -> dict:
             wait_until(lambda: "resnet50" in shown, timeout=600)
             open_stall, open_gap = wd.max_stall_ms, wd.max_gap_ms
             open_report = wd.report()
+            shot(w, "big_model_first_maps")
             wait_until(lambda: not w.bridge.busy, timeout=120)
             gui_rss, compute_rss = rss_both(w)
             conv = [layer.name for layer in w.state.info.conv_layers]
@@ -115,6 +116,7 @@ def window_rows(path: str) -> dict:
                 per_switch.append(time.perf_counter() - t0)
             switch_stall, switch_gap = wd.max_stall_ms, wd.max_gap_ms
             switch_report = wd.report()
+            shot(w, "big_model_after_switches")
         finally:
             wd.stop()
         if w.messages:

@@ -23,7 +23,7 @@ import sys
 import time
 
 import numpy as np
-from harness import main, median, pct, qapp, real_window, run_fresh, say, spin, wait_until
+from harness import main, median, pct, qapp, real_window, run_fresh, say, shot, spin, wait_until
 
 HOVERS = int(os.environ.get("CNNVIZ_BENCH_HOVERS", "150"))
 
@@ -69,6 +69,7 @@ def _hover_and_encode(w, kind: str, rows: dict) -> None:
         tile.repaint()
         times.append((time.perf_counter() - t0) * 1000)
     tile.set_image = original
+    shot(w, f"latent_{kind}_after_hovers")
     rows[f"latent {kind}: hover -> decoded image drawn p50"] = (pct(times[10:], 50), "ms", "")
     rows[f"latent {kind}: hover -> decoded image drawn p95"] = (pct(times[10:], 95), "ms", "<= 16")
 

@@ -31,7 +31,7 @@ import sys
 import time
 
 import numpy as np
-from harness import main, median, qapp, real_window, run_fresh, say, spin, wait_until
+from harness import main, median, qapp, real_window, run_fresh, say, shot, spin, wait_until
 
 LAYER, MAPS = "Conv2D_3", 128
 STEPS = int(os.environ.get("CNNVIZ_BENCH_OIP_STEPS", "600"))
@@ -248,6 +248,7 @@ def window_rows() -> dict:
             raw.append(run_fresh(__file__, "--raw"))
             say(f"oip: the OIP tab on the compute process, run {k + 1} of {REPEATS}")
             app.append(_panel_run(w))
+            shot(w, "oip_tab_after_run")
             wait_until(lambda: not w.bridge.busy)
         say(f"oip: the tab's input convention: {panel.request.convention}")
         if w.messages:
@@ -267,8 +268,8 @@ def window_rows() -> dict:
         "oip (d) OIP tab / raw loop, whole run": (raw_s / best["seconds"], "x", ">= 0.8"),
         "oip (d) OIP tab / raw loop, steady state": (app_steady / raw_steady, "x", ">= 0.8"),
         "oip (d) OIP tab run: request -> result": (best["seconds"], "s", ""),
-        "oip (d)   steady state, steps of the batch per second": (app_steady, "1/s", ""),
         "oip (d)   of which the engine in the compute process": (best["engine_seconds"], "s", ""),
+        "oip (d) OIP tab steady state: steps of the batch per second": (app_steady, "1/s", ""),
         "oip (d) live frames reaching the GUI": (median([r["frames_per_s"] for r in app]), "1/s", "~30"),
         "oip (d) GUI thread CPU during a run (share of one core)": (
             median([r["gui_cpu"] / r["seconds"] * 100 for r in app]),

@@ -17,7 +17,7 @@ import os
 import signal
 import time
 
-from harness import AppLog, compute_pid, main, median, real_window, run_fresh, say, spin, wait_until
+from harness import AppLog, compute_pid, main, median, real_window, run_fresh, say, shot, spin, wait_until
 
 RUNS = int(os.environ.get("CNNVIZ_BENCH_RESTART_RUNS", "2"))
 
@@ -49,6 +49,7 @@ def one_restart(spare: bool) -> dict:
         # a new forward pass is drawn as soon as it arrives (the tab sets it and renders it in one go)
         wait_until(lambda: view.acts is not None and view.acts is not shown, timeout=300, poll_s=0.001)
         seconds = time.perf_counter() - t0
+        shot(w, f"restart_{'spare' if spare else 'no_spare'}_maps_back")
         if compute_pid(w) == pid or w.bridge.restart_count != 1 or w.state.info.name != "mnist_cnn":
             raise RuntimeError(
                 f"maps came back without one restart: pid {pid} -> {compute_pid(w)}, "

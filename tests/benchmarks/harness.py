@@ -226,6 +226,16 @@ def real_window(spare: bool = False, extra_ops: tuple[str, ...] = (), start_tens
         QApplication.instance().processEvents()
 
 
+def shot(widget, name: str) -> None:
+    """With ``CNNVIZ_BENCH_SHOTS=<folder>``, save what ``widget`` shows now as ``<folder>/<name>.png`` (to
+    look at what a benchmark measured)."""
+    folder = os.environ.get("CNNVIZ_BENCH_SHOTS")
+    if folder:
+        qapp().processEvents()
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(folder) / f"{name}.png"))
+
+
 def compute_pid(window) -> int | None:
     """The process id of the window's compute process now.
 
