@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,21 +47,43 @@ Rows = dict[str, tuple[float, str, str]]
 def run_fresh(script: str | Path, *args: str, timeout: float = 1800, env: dict | None = None) -> Rows:
     """Run ``script --rows *args`` in a new Python process; its rows (what its ``measure_here`` returned).
 
-    What the process writes on stderr is passed through (progress lines); a failure raises with its tail.
+    Its progress lines (``bench: ...`` on stderr) are shown as they come; a failure raises with the tail of
+    what it wrote on stderr.
     """
-    res = subprocess.run(
-        [sys.executable, str(script), "--rows", *args], capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **(env or {})}, cwd=TESTS.parent,
+    process = subprocess.Popen(
+        [sys.executable, str(Path(script).resolve()), "--rows", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, **(env or {})}, cwd=TESTS.parent,
     )  # fmt: skip
-    for line in res.stderr.splitlines():
-        if line.startswith("bench: "):
-            print(line, file=sys.stderr, flush=True)
-    for line in reversed(res.stdout.splitlines()):
+    tail: list[str] = []
+
+    def relay() -> None:
+        for line in process.stderr:
+            if line.startswith("bench: "):
+                print(line, end="", file=sys.stderr, flush=True)
+            tail.append(line)
+            del tail[:-60]
+
+    out: list[str] = []
+    readers = [threading.Thread(target=relay, daemon=True),
+               threading.Thread(target=lambda: out.extend(process.stdout), daemon=True)]  # fmt: skip
+    for reader in readers:
+        reader.start()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        tail.append(f"(killed after {timeout:.0f} s)\n")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for reader in readers:
+            reader.join(5)
+    for line in reversed(out):
         if line.startswith(ROWS_MARK):
             return {k: tuple(v) for k, v in json.loads(line[len(ROWS_MARK) :]).items()}
     raise RuntimeError(
-        f"{Path(script).name} {' '.join(args)} gave no figures (exit status {res.returncode}):\n"
-        f"{res.stderr[-3000:]}"
+        f"{Path(script).name} {' '.join(args)} gave no figures (exit status {process.returncode}):\n"
+        f"{''.join(tail)[-3000:]}"
     )
 
 
