@@ -125,12 +125,9 @@ def scatter_frames(rows: dict) -> None:
             times.append((time.perf_counter() - t0) * 1000)
             cpu.append((time.thread_time() - c0) * 1000)
         label = "all drawn" if max_shown is None else f"{scatter.n_shown // 1000}k drawn"
-        rows[f"latent scatter pan frame p95, {n // 1000}k points ({label})"] = (pct(times[5:], 95), "ms", "")
-        rows[f"latent   same, GUI thread CPU per frame p50, {n // 1000}k ({label})"] = (
-            pct(cpu[5:], 50),
-            "ms",
-            "",
-        )
+        what = f"latent scatter {n // 1000}k points ({label})"
+        rows[f"{what}: pan frame p95"] = (pct(times[5:], 95), "ms", "")
+        rows[f"{what}: GUI CPU/frame p50"] = (pct(cpu[5:], 50), "ms", "")
         scatter.close()
         scatter.deleteLater()
 
