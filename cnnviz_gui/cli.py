@@ -11,10 +11,10 @@ import argparse
 import sys
 
 from cnnviz_gui import __version__
-from cnnviz_gui.commands import activations, attribution, info, latent, oip, train
+from cnnviz_gui.commands import activations, attribution, exemplars, info, latent, oip, predict, train
 
 #: sub-command modules, each with ``add_parser(sub)`` that sets ``func``; the order is the help's order
-COMMANDS = (info, train, activations, oip, latent, attribution)
+COMMANDS = (info, train, activations, predict, attribution, oip, exemplars, latent)
 
 
 def build_parser() -> argparse.ArgumentParser:

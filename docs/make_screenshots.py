@@ -58,7 +58,7 @@ def main() -> int:
     w.resize(1400, 860)
     w.show()
     w.start(str(__import__("cnnviz_gui.core.resources", fromlist=["x"]).default_model_path()))
-    idle = lambda: not w.bridge.compute.busy  # noqa: E731
+    idle = lambda: not w.bridge.busy  # noqa: E731
     wait(app, lambda: w.state.loaded is not None and w.state.input_image is not None and w.device)
     w.state.select_layer("Conv2D_2")
     wait(app, idle, 30)
@@ -74,6 +74,11 @@ def main() -> int:
             wait(app, idle, 10)
             save(w, "tab-oip-atlas.png")
             w.oip_panel.pages.setCurrentIndex(0)
+        if w.tabs.widget(i) is getattr(w, "attribution_view", None):
+            w.attribution_view.lower.setCurrentWidget(w.attribution_view.sanity_panel)
+            wait(app, idle, 10)
+            save(w, "tab-attribution-sanity.png")
+            w.attribution_view.lower.setCurrentWidget(w.attribution_view.methods_panel)
     if hasattr(w, "latent_panel"):  # the Latent tab is worth seeing with an autoencoder open
         latent_screenshot(app, w)
         save(w, "tab-latent.png")
@@ -108,7 +113,8 @@ def main() -> int:
 
 
 def prepare(app: QApplication, w, view, idle) -> None:
-    """Put a tab into a state worth showing: pinned digits and class statistics; an OIP run."""
+    """Put a tab into a state worth showing: pinned digits and class statistics; attribution methods side by
+    side for a digit and the pinned ones, and its sanity check; an OIP run."""
     if view is getattr(w, "compare_view", None):
         ds = w.input_panel.browser.dataset if hasattr(w.input_panel, "browser") else None
         labels = list(getattr(ds, "y", [])) if ds is not None else []
@@ -123,6 +129,17 @@ def prepare(app: QApplication, w, view, idle) -> None:
             wait(app, idle, 30)
         view.stats_panel.compute_stats()
         wait(app, lambda: view.stats_panel.plot.stats is not None and idle(), 180)
+    elif view is getattr(w, "attribution_view", None):
+        ds = w.input_panel.browser.dataset
+        labels = list(getattr(ds, "y", [])) if ds is not None else []
+        index = next((k for k, y in enumerate(labels) if y == 7), None)
+        if index is not None:
+            w.input_panel.select_sample(index)
+        wait(app, lambda: view.shown.result is not None and idle(), 60)
+        view.run_sanity()
+        wait(app, lambda: view.shown.sanity is not None and idle(), 180)
+        view.compare()  # the current digit and Compare's pinned ones, every method
+        wait(app, lambda: view.shown.comparison is not None and idle(), 300)
     elif view is getattr(w, "oip_panel", None):
         view.form.select_layer("Conv2D_2")
         view.form.maps_edit.setText("0-31")
@@ -140,14 +157,14 @@ def latent_screenshot(app: QApplication, w) -> None:
 
     panel = w.latent_panel
     w.open_model_file(str(bundled_autoencoder_path("vae")))
-    wait(app, lambda: panel.shown is not None and not w.bridge.compute.busy)
+    wait(app, lambda: panel.shown is not None and not w.bridge.busy)
     w.tabs.setCurrentWidget(panel)
     centroid = panel.stats.centroids[8]
     panel.scatter.clicked.emit(float(centroid[0]), float(centroid[1]))
     panel.bottom.setCurrentIndex(1)
     panel.n_samples.setValue(200)
     panel.generate()
-    wait(app, lambda: panel.generation is not None and not w.bridge.compute.busy)
+    wait(app, lambda: panel.generation is not None and not w.bridge.busy)
     w.grab().save(str(OUT / "latent_vae.png"))
     print("wrote", OUT / "latent_vae.png")
 

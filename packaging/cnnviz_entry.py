@@ -6,5 +6,5 @@ import sys
 from cnnviz_gui.cli import main
 
 if __name__ == "__main__":
-    multiprocessing.freeze_support()  # UMAP / t-SNE fits run in a child process (core/runtime/child_process.py)
+    multiprocessing.freeze_support()  # the compute process, and UMAP / t-SNE fits, are child processes
     sys.exit(main())

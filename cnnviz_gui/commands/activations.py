@@ -1,38 +1,28 @@
-"""``cnnviz activations``: a figure of one layer's maps (or unit values) for one input, raw arrays as npz.
+"""``cnnviz activations``: a figure of one layer's maps (or units) for one input, raw arrays as npz.
 
-TensorFlow is imported only when the command runs, so ``cnnviz activations --help`` answers at once.
+Only the chosen layer and the model's output are read out (one compiled call), so a big model's figure
+costs its own forward pass plus the figure. TensorFlow is imported only when the command runs.
 """
 
 from __future__ import annotations
 
 from cnnviz_gui.commands.common import fail
+from cnnviz_gui.commands.inputs import InputError, add_input_arguments, read_input, read_labels
 
 
 def add_parser(sub) -> None:
     """Register the ``activations`` sub-command on the argparse sub-parsers ``sub``."""
     acts = sub.add_parser("activations", help="save a figure of one layer's activation maps for one input")
     acts.add_argument("model", help=".keras or .h5 file")
-    acts.add_argument("--layer", required=True, help="layer name (see 'cnnviz info MODEL')")
-    src = acts.add_mutually_exclusive_group(required=True)
-    src.add_argument("--sample", type=int, help="index of a dataset sample (see --dataset)")
-    src.add_argument("--image", help="an image file (PNG, JPEG, BMP)")
-    acts.add_argument(
-        "--dataset", default="mnist-sample", help="dataset of --sample (default: the bundled sample)"
-    )
+    acts.add_argument("--layer", required=True, help="layer name (see 'cnnviz info MODEL'), nested ones too")
+    add_input_arguments(acts)
     acts.add_argument(
         "--cmap", default="viridis", help="matplotlib colour map (viridis, jet, gray, magma, ...)"
     )
-    acts.add_argument(
-        "--convention", default=None, help="input range: standardised, 0..1 or 0..255 (guessed)"
-    )
+    acts.add_argument("--labels", default=None, help="class names for the predictions: .txt or .json")
+    acts.add_argument("--top", type=int, default=5, metavar="K", help="classes shown beside the maps (5)")
     acts.add_argument("--out", required=True, help="figure file: .png, .svg or .pdf")
     acts.add_argument("--npz", default=None, help="also save the raw arrays to this .npz")
-    acts.add_argument(
-        "--whole-image",
-        action="store_true",
-        help="resize the whole --image to the input; by default a picture of one digit is cropped to the ink, "
-        "scaled into 20x20 and centred like MNIST (28x28 grey models)",
-    )
     acts.set_defaults(func=run)
 
 
@@ -45,83 +35,74 @@ def run(args) -> int:
     from cnnviz_gui.core.activations import probe as act
     from cnnviz_gui.core.activations.figures import maps_figure
     from cnnviz_gui.core.activations.maps import maps_of
-    from cnnviz_gui.core.datasets import DatasetError, load_dataset
+    from cnnviz_gui.core.activations.predictions import LabelsError, class_names_for
     from cnnviz_gui.core.figures import ExportError, save, save_arrays
     from cnnviz_gui.core.models.loading import ModelLoadError, open_model
-    from cnnviz_gui.core.preprocess import (
-        CONVENTIONS,
-        ImageInputError,
-        digit_from_image,
-        guess_convention,
-        image_to_input,
-    )
 
     if Path(args.out).suffix.lower() not in (".png", ".svg", ".pdf"):
         return fail(f"--out must end in .png, .svg or .pdf (got '{args.out}')")
     if args.npz and not args.npz.lower().endswith(".npz"):
         return fail(f"--npz must end in .npz (got '{args.npz}')")
+    if args.top < 1:
+        return fail(f"--top must be at least 1 (got {args.top})")
+    from cnnviz_gui.core.preprocess import CONVENTIONS
+
+    if args.convention is not None and args.convention not in CONVENTIONS:
+        return fail(f"unknown --convention '{args.convention}'; use one of {', '.join(CONVENTIONS)}")
     try:
+        labels = read_labels(args.labels)
         loaded = open_model(args.model)
+    except InputError as err:
+        return fail(err.message)
     except ModelLoadError as err:
         return fail(err.message)
     info = loaded.info
     layer = info.find_layer(args.layer)
-    if layer is None:
+    try:
+        probe = act.get_probe(loaded)
+    except act.ProbeError as err:
+        return fail(err.message)
+    if layer is None and args.layer not in probe:
         names = ", ".join(entry.name for entry in info.iter_layers())
         return fail(f"the model has no layer '{args.layer}'; its layers are: {names}")
-    guess = guess_convention(loaded.model, str(args.model))
-    convention = args.convention or guess.convention
-    if convention not in CONVENTIONS:
-        return fail(f"unknown --convention '{convention}'; use one of {', '.join(CONVENTIONS)}")
-    class_names = None
-    if args.image:
-        shape = info.input_shape if info.input_shape and len(info.input_shape) == 3 else (28, 28, 1)
-        try:
-            if tuple(shape) == (28, 28, 1) and not args.whole_image:
-                image = digit_from_image(args.image)  # one digit, centred the way MNIST digits were
-            else:
-                image = image_to_input(args.image, shape)
-        except ImageInputError as err:
-            return fail(err.message)
-        source = Path(args.image).name
-    else:
-        try:
-            ds = load_dataset(args.dataset)
-        except DatasetError as err:
-            return fail(err.message)
-        if not 0 <= args.sample < len(ds):
-            return fail(f"--sample must be between 0 and {len(ds) - 1} for {ds.name}")
-        image = ds.x[args.sample]
-        class_names = ds.class_names
-        source = f"sample {args.sample} (label {ds.class_names[int(ds.y[args.sample])]})"
     try:
-        result = act.forward(loaded, image, convention)
+        given = read_input(args, loaded)
+    except InputError as err:
+        return fail(err.message)
+    convention = given.convention
+    try:
+        result = act.forward(loaded, given.image, convention, layers=[args.layer])
     except (ValueError, act.ProbeError) as err:
         return fail(f"the input does not fit the model: {getattr(err, 'message', err)}")
-    key = act.get_probe(loaded).key(args.layer)
+    key = probe.key(args.layer)
     output = result.layers[key]
     probs = result.probabilities
-    if probs is not None and (class_names is None or len(class_names) != len(probs)):
-        class_names = [str(i) for i in range(len(probs))]
+    class_names = None
+    if probs is not None:
+        known = given.class_names if given.class_names and len(given.class_names) == len(probs) else None
+        try:
+            class_names, _ = class_names_for(len(probs), labels or known, args.labels or "")
+        except LabelsError as err:
+            return fail(err.message)
     maps = maps_of(output)
     what = (
         f"{len(maps)} maps of {maps.shape[1]}x{maps.shape[2]}" if maps is not None else f"{output.size} units"
     )
-    title = f"{info.name} / {key}: {what}; input {source}"
+    title = f"{info.name} / {key}: {what}; input {given.source}, {convention}"
     if probs is not None:
         top = int(np.argmax(probs))
         title += f"; predicted {class_names[top]} ({probs[top] * 100:.1f}%)"
     try:
         fig = maps_figure(
-            output, key, cmap=args.cmap, title=title, input_image=image, probabilities=probs,
-            class_names=class_names,
+            output, key, cmap=args.cmap, title=title, input_image=given.image, probabilities=probs,
+            class_names=class_names, top=args.top,
         )  # fmt: skip
         save(fig, args.out)
         print(f"saved {args.out}")
         if args.npz:
             arrays = {
                 "activations": output,
-                "input": image,
+                "input": given.image,
                 "layer": np.array(key),
                 "convention": np.array(convention),
             }

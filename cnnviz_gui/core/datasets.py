@@ -15,7 +15,11 @@ from cnnviz_gui.core.resources import mnist_sample_path
 
 @dataclass
 class Dataset:
-    """Images as float32 in 0..1 with shape (N, H, W, C) and integer labels."""
+    """Images as float32 in 0..1 with shape (N, H, W, C) and integer labels.
+
+    The copy the window gets may hold ``x`` as uint8 0..255 (a quarter of the memory) when that is exact:
+    read images with :meth:`image`, which gives float32 0..1 either way.
+    """
 
     name: str
     x: np.ndarray
@@ -24,6 +28,24 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.y)
+
+    def image(self, i: int) -> np.ndarray:
+        """Image ``i`` as float32 (H, W, C) in 0..1."""
+        img = self.x[i]
+        return img.astype(np.float32) / np.float32(255.0) if img.dtype == np.uint8 else img
+
+    def as_bytes(self) -> Dataset:
+        """The same dataset with ``x`` in uint8 when every value is a multiple of 1/255 (8-bit sources), else
+        itself: what crosses to the window, which only shows and picks images."""
+        if self.x.dtype == np.uint8:
+            return self
+        scaled = np.rint(self.x * np.float32(255.0))
+        if not (scaled.min() >= 0 and scaled.max() <= 255):
+            return self
+        as_u8 = scaled.astype(np.uint8)
+        if not np.array_equal(as_u8.astype(np.float32) / np.float32(255.0), self.x):
+            return self
+        return Dataset(self.name, as_u8, self.y, self.class_names)
 
 
 _bundled: tuple[np.ndarray, np.ndarray] | None = None
@@ -197,43 +219,65 @@ def load_npz(path: str | os.PathLike) -> Dataset:
     return Dataset(path.name, _as_images01(x), y, _names_for(y, names))
 
 
-def load_image_folder(folder: str | os.PathLike, limit_per_class: int | None = 2000) -> Dataset:
-    """Images in one sub-folder per class (the sub-folder name is the class name).
+#: the longer side of images of a folder dataset, unless a size is asked for (photos are scaled down to it)
+FOLDER_MAX_SIDE = 256
 
-    All images are brought to the size of the first one; grey if every image is grey, else RGB.
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def load_image_folder(
+    folder: str | os.PathLike,
+    limit_per_class: int | None = 2000,
+    size: tuple[int, int] | None = None,
+    mode: str = "crop",
+    max_side: int = FOLDER_MAX_SIDE,
+) -> Dataset:
+    """Images of a folder as a dataset: one sub-folder per class (the sub-folder's name is the class name),
+    or, without class sub-folders, the images in the folder itself (one class named after the folder).
+
+    Every image is brought to one size without distortion (centre crop, or ``mode="pad"``): ``size``
+    (height, width) when given (e.g. the model's input), else the first image's size scaled down so that its
+    longer side is at most ``max_side`` (a folder of 24-megapixel photos does not fill the memory). Grey if
+    every image is grey, else RGB. Unreadable files are skipped.
     """
-    from PIL import Image, UnidentifiedImageError
+    from cnnviz_gui.core.photos import PhotoError, fit_photo, open_photo
 
     folder = Path(folder)
-    classes = sorted(p for p in folder.iterdir() if p.is_dir())
-    if not classes:
-        raise DatasetError(
-            f"{folder} has no sub-folders: put the images of each class in a folder of its own."
-        )
+    classes = [d for d in sorted(p for p in folder.iterdir() if p.is_dir()) if _images_in(d)]
     files: list[tuple[Path, int]] = []
-    for k, d in enumerate(classes):
-        imgs = sorted(p for p in d.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        files += [(p, k) for p in imgs[:limit_per_class]]
+    if classes:
+        names = [d.name for d in classes]
+        for k, d in enumerate(classes):
+            files += [(p, k) for p in _images_in(d)[:limit_per_class]]
+    else:
+        names = [folder.name]
+        files = [(p, 0) for p in _images_in(folder)[:limit_per_class]]
     if not files:
-        raise DatasetError(f"No images (PNG, JPEG, BMP) found in the class folders of {folder}.")
-    images, labels, size = [], [], None
+        raise DatasetError(
+            f"{folder} has no images and no sub-folders of images (PNG, JPEG, BMP): put the images in it, or "
+            "those of each class in a sub-folder of its own."
+        )
+    images, labels = [], []
+    target = None if size is None else (int(size[0]), int(size[1]))
     for p, k in files:
         try:
-            with Image.open(p) as im:
-                im = im.convert("RGB") if im.mode not in ("L", "RGB") else im.copy()
-        except (UnidentifiedImageError, OSError):
+            img = open_photo(p, draft_size=None if target is None else (target[1], target[0]))
+        except PhotoError:
             continue
-        size = size or im.size
-        if im.size != size:
-            im = im.resize(size, Image.Resampling.LANCZOS)
-        images.append(im)
+        if target is None:
+            w, h = img.size
+            scale = min(1.0, max_side / max(w, h))
+            target = (max(1, round(h * scale)), max(1, round(w * scale)))
+        images.append(img)
         labels.append(k)
     if not images:
         raise DatasetError(f"None of the images in {folder} could be read.")
     grey = all(im.mode == "L" for im in images)
-    x = np.stack([np.asarray(im if grey else im.convert("RGB")) for im in images])
+    x = np.stack([fit_photo(im, target, mode, channels=1 if grey else 3) for im in images])
     y = np.asarray(labels, dtype=np.int64)
-    return Dataset(folder.name, _as_images01(x), y, [d.name for d in classes])
+    return Dataset(folder.name, x.astype(np.float32), y, names)
 
 
 def load_keras_dataset(name: str) -> Dataset:

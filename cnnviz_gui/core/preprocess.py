@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+
+# the guess of a model's input convention lives in core.models.conventions; re-exported here
+from cnnviz_gui.core.models.conventions import (  # noqa: F401
+    APP_AUTOENCODER_NAMES,
+    APP_MODEL_NAMES,
+    ConventionGuess,
+    guess_convention,
+)
 
 #: Input conventions a model may expect; the app converts 0..1 float images into one of these.
 #: "caffe": RGB -> BGR, 0..255 minus the ImageNet mean (VGG, ResNet: ``keras.applications.vgg16/resnet50.
@@ -16,6 +22,8 @@ CONVENTIONS = ("standardised", "0..1", "0..255", "caffe", "-1..1", "torch")
 IMAGENET_MEAN_RGB = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD_RGB = np.array([0.229, 0.224, 0.225], np.float32)
 CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)
+#: RGB -> grey weights (ITU-R 601-2 luma, what PIL's convert("L") uses)
+LUMA_601 = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def standardise(images: np.ndarray) -> np.ndarray:
@@ -71,6 +79,36 @@ def to_model_range(images01: np.ndarray, convention: str) -> np.ndarray:
         bgr = x[..., ::-1] if c == 3 else x
         return (bgr * 255.0 - _channel_constants(CAFFE_MEAN_BGR, c)).astype(np.float32)
     raise ValueError(f"unknown input convention {convention!r}; expected one of {', '.join(CONVENTIONS)}")
+
+
+def to_model_range_tf(images01, convention: str):
+    """TensorFlow version of :func:`to_model_range` (same values, differentiable), for use inside a
+    ``tf.function``: a batch (N, ..., C) of images in 0..1 -> the model's input in ``convention``.
+
+    "standardised" divides by ``max(std, 1/sqrt(n))`` as ``tf.image.per_image_standardization`` does.
+    """
+    import tensorflow as tf
+
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown input convention {convention!r}; expected one of {', '.join(CONVENTIONS)}")
+    x = tf.convert_to_tensor(images01, tf.float32)
+    if convention == "0..1":
+        return x
+    if convention == "0..255":
+        return x * 255.0
+    if convention == "-1..1":
+        return x * 2.0 - 1.0
+    if convention == "standardised":
+        axes = list(range(1, len(x.shape)))
+        mean, var = tf.nn.moments(x, axes=axes, keepdims=True)
+        n = tf.cast(tf.reduce_prod(tf.shape(x)[1:]), tf.float32)
+        return (x - mean) / tf.maximum(tf.sqrt(var), 1.0 / tf.sqrt(n))
+    c = int(x.shape[-1])
+    if convention == "torch":
+        mean = tf.constant(_channel_constants(IMAGENET_MEAN_RGB, c))
+        return (x - mean) / tf.constant(_channel_constants(IMAGENET_STD_RGB, c))
+    bgr = tf.reverse(x, axis=[-1]) if c == 3 else x  # caffe
+    return bgr * 255.0 - tf.constant(_channel_constants(CAFFE_MEAN_BGR, c))
 
 
 def from_model_range(inputs: np.ndarray, convention: str) -> np.ndarray:
@@ -262,91 +300,14 @@ def digit_from_image(source, invert: bool | None = None) -> np.ndarray:
     return digit_from_ink(ink, threshold=0.15)[..., None]
 
 
-# -- guessing a model's input convention ---------------------------------------------------------------------
-@dataclass
-class ConventionGuess:
-    """The guessed input convention of a model and the reason, shown to the person."""
-
-    convention: str
-    reason: str
-
-
-APP_MODEL_NAMES = ("mnist_cnn",)
-APP_AUTOENCODER_NAMES = ("mnist_ae", "mnist_vae")
-
-
-def guess_convention(model, path: str | None = None) -> ConventionGuess:
-    """Guess which value range a Keras model expects from its first layers.
-
-    Rules, first match wins:
-
-    1. The first layer after the input is ``Rescaling`` (e.g. ``1/255``): the model scales raw pixels
-       itself, so it expects 0..255.
-    2. The first layer is ``Normalization``: its learned mean tells the range (mean > 2: 0..255, else 0..1).
-    3. The app's own CNN (model name ``mnist_cnn``, or the bundled default model file): trained on
-       per-image standardised images; the app's own autoencoders (``mnist_ae``, ``mnist_vae``): 0..1.
-    4. Otherwise: per-image standardised, the convention of the bundled model and of the reference
-       articles; the person can change it when predictions look wrong.
-
-    Only layer types and configs are read: no TensorFlow call is made.
-    """
-    first = _first_layer(model)
-    if first is not None:
-        kind = type(first).__name__
-        if kind == "Rescaling":
-            cfg = first.get_config()
-            return ConventionGuess(
-                "0..255", f"the first layer rescales its input (scale {cfg.get('scale')}): raw pixels 0..255"
-            )
-        if kind == "Normalization":
-            mean = getattr(first, "mean", None)
-            try:
-                m = float(np.mean(np.asarray(mean)))
-            except (TypeError, ValueError):
-                m = None
-            if m is not None:
-                conv = "0..255" if m > 2.0 else "0..1"
-                return ConventionGuess(conv, f"the first layer normalises with mean {m:.3g}: {conv}")
-    from pathlib import Path
-
-    name = getattr(model, "name", "")
-    is_default = False
-    if path is not None:
-        from cnnviz_gui.core.resources import default_model_path
-
-        try:
-            is_default = Path(path).resolve() == default_model_path().resolve()
-        except (OSError, FileNotFoundError):
-            is_default = False
-    if name in APP_AUTOENCODER_NAMES:
-        return ConventionGuess("0..1", "a cnnviz autoencoder, trained on images in 0..1")
-    if name in APP_MODEL_NAMES or is_default:
-        return ConventionGuess("standardised", "a cnnviz model, trained on per-image standardised images")
-    return ConventionGuess(
-        "standardised", "no scaling layer at the input: assumed per-image standardised (change it if needed)"
-    )
-
-
-def _first_layer(model):
-    layers = list(getattr(model, "layers", []) or [])
-    while layers:
-        layer = layers.pop(0)
-        if type(layer).__name__ == "InputLayer":
-            continue
-        sub = getattr(layer, "layers", None)
-        if sub:  # a nested model: look inside
-            layers = list(sub) + layers
-            continue
-        return layer
-    return None
-
-
 def fit_input(images01: np.ndarray, input_shape: tuple) -> np.ndarray:
     """Bring images (H, W, C) or a batch (N, H, W, C) in 0..1 to a model's input shape (no batch axis).
 
     A flat input (e.g. an MLP on 784 values) receives the image flattened when the sizes agree; 1 and 3
-    channels are converted into each other (grey repeated, RGB averaged); a different height or width is
-    resized with anti-aliasing. Raises ``ValueError`` with a readable message when no conversion fits.
+    channels are converted into each other (grey repeated; RGB to grey by ITU-R 601 luma, as photos are; an
+    alpha channel dropped); a different height or width is resized with anti-aliasing, after cutting the
+    centre to the input's aspect ratio when it differs (no distortion). Raises ``ValueError`` with a readable
+    message when no conversion fits.
     """
     x = np.asarray(images01, dtype=np.float32)
     single = x.ndim == 3
@@ -366,13 +327,23 @@ def fit_input(images01: np.ndarray, input_shape: tuple) -> np.ndarray:
         if c == 3 and x.shape[-1] == 1:
             x = np.repeat(x, 3, axis=-1)
         elif c == 1 and x.shape[-1] in (3, 4):
-            x = x[..., :3].mean(axis=-1, keepdims=True)
+            x = (x[..., :3] @ LUMA_601)[..., None].astype(np.float32)
+        elif c == 3 and x.shape[-1] == 4:
+            x = x[..., :3]
         else:
             raise ValueError(f"images with {x.shape[-1]} channels do not fit an input with {c}")
     if (h is not None and x.shape[1] != h) or (w is not None and x.shape[2] != w):
         from PIL import Image
 
         th, tw = h or x.shape[1], w or x.shape[2]
+        ih, iw = x.shape[1:3]
+        if abs(iw / ih - tw / th) > 0.01 * tw / th:  # other aspect ratio: keep the centre, as photos do
+            if iw / ih > tw / th:
+                cw = max(1, round(ih * tw / th))
+                x = x[:, :, (iw - cw) // 2 : (iw - cw) // 2 + cw]
+            else:
+                ch = max(1, round(iw * th / tw))
+                x = x[:, (ih - ch) // 2 : (ih - ch) // 2 + ch]
         x = np.stack(
             [
                 np.stack(

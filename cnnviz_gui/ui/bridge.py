@@ -87,6 +87,7 @@ class ComputeBridge(QObject):
         self.stop_grace_s = stop_grace_s
         self.spare_factory = spare_factory
         self.spare_delay_s = spare_delay_s
+        self.use_spare = spare_factory is not None
         self.jobs: dict[int, Job] = {}
         self.sticky: OrderedDict[str, Job] = OrderedDict()
         self._ids = itertools.count(1)
@@ -97,7 +98,6 @@ class ComputeBridge(QObject):
         self._retired: list = []
         self._spare = None
         self._spare_ready = False
-        self.pid: int | None = None
         self.restart_count = 0
         self._timer = QTimer(self)
         self._timer.setInterval(int(1000 / progress_hz))
@@ -108,6 +108,11 @@ class ComputeBridge(QObject):
         self._spare_timer.timeout.connect(self._start_spare)
         backend.on_event = self._event.emit
         backend.start()
+
+    @property
+    def pid(self) -> int | None:
+        """The compute process's id (None in-process)."""
+        return getattr(self.backend, "pid", None)
 
     @property
     def generation(self) -> int:
@@ -199,7 +204,6 @@ class ComputeBridge(QObject):
         if generation != self.generation:
             return  # a process that was replaced
         if kind == "ready":
-            self.pid = event.get("pid")
             return
         if kind == "exited":
             self._on_process_gone(event.get("code"))
@@ -258,7 +262,11 @@ class ComputeBridge(QObject):
         if not self.busy:
             self._timer.stop()
             self.status_changed.emit("")
-            self._schedule_spare()
+            if self._pending_restart:
+                reason, self._pending_restart = self._pending_restart, ""
+                QTimer.singleShot(0, lambda: self.restart(reason, expected=True))
+            else:
+                self._schedule_spare()
         else:
             self.status_changed.emit(self.running_label())
 
@@ -274,10 +282,32 @@ class ComputeBridge(QObject):
                 job.on_progress(*args)
 
     # -- restarts ---------------------------------------------------------------------------------------------
-    def restart(self, reason: str) -> None:
-        """Kill the compute process and start a new one (its "exited" event does the rest)."""
+    def restart(self, reason: str, expected: bool = False) -> None:
+        """Kill the compute process and start a new one (its "exited" event does the rest). ``expected``: a
+        restart the person asked for (new settings): it does not count towards a crash loop and the spare
+        process, started with the old settings, is not used."""
         self._restart_reason = reason
+        if expected:
+            self._restarts.clear()
+            self._spare_ready = False
+        generation = self.generation
         self.backend.kill()
+        if self.generation == generation:  # not handled yet (a real process reports its end asynchronously)
+            self._on_process_gone(-9)
+
+    def restart_when_idle(self, reason: str) -> None:
+        """An expected restart (new settings) now, or as soon as no job is in flight."""
+        if self.busy:
+            self._pending_restart = reason
+        else:
+            self.restart(reason, expected=True)
+
+    _pending_restart = ""
+
+    def update_sticky(self, key: str, params: dict) -> None:
+        """New parameters for the sticky request ``key`` (used from the next restart on)."""
+        if key in self.sticky:
+            self.sticky[key].params.update(params)
 
     def _on_process_gone(self, code) -> None:
         if self._closing:
@@ -285,10 +315,13 @@ class ComputeBridge(QObject):
         reason, self._restart_reason = self._restart_reason, ""
         what = reason or f"The compute process ended unexpectedly (exit code {code})"
         log.warning("%s; restarting it", what)
+        waiting = []  # jobs that had not started: they run in the new process, after the replays
         for job in list(self.jobs.values()):
             if job.stopping:
                 self._end(job, "stopped")
-            else:
+            elif job.state == "queued":
+                waiting.append(job)
+            elif not job.ended:
                 error = {"type": "", "message": f"{what}, while '{job.label}' ran."}
                 self._end(job, "failed", error=error, quiet=True)
         now = time.monotonic()
@@ -310,6 +343,10 @@ class ComputeBridge(QObject):
             f"; reopening {', '.join(reopened)}…" if reopened else "."))  # fmt: skip
         for old in replay:
             self._replay(old)
+        for job in waiting:
+            if job.id in self.jobs:  # a replay may have superseded it
+                self.jobs[job.id] = self.jobs.pop(job.id)  # after the replays in the bridge's order too
+                self._send(job)
         self.restarted.emit()
 
     def _fresh_backend(self):
@@ -340,6 +377,9 @@ class ComputeBridge(QObject):
 
     # -- a spare process, ready to take over -----------------------------------------------------------------
     def _schedule_spare(self) -> None:
+        if not self.use_spare:
+            self._drop_spare()
+            return
         if self.spare_factory is not None and self._spare is None and "runtime" in self.sticky:
             if not self._spare_timer.isActive():
                 self._spare_timer.start(int(self.spare_delay_s * 1000))

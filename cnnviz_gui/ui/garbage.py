@@ -1,14 +1,14 @@
 """Run Python's garbage collector on the GUI thread only.
 
 Python collects reference cycles on whichever thread happens to allocate when a threshold is crossed. When
-that is the compute thread and the garbage holds Qt wrappers (a closed dialog, a replaced widget), their C++
-destructors run off the GUI thread: the compute thread then waits for the GIL inside ``QObject::~QObject``
-while the GUI thread, holding the GIL, waits for a Qt mutex the compute thread holds — the whole app hangs
-(seen while a training job traced its first step).
+that is not the GUI thread (e.g. the thread that reads the compute process's messages) and the garbage holds
+Qt wrappers (a closed dialog, a replaced widget), their C++ destructors run off the GUI thread: that thread then waits for the GIL inside ``QObject::~QObject`` while
+the GUI thread, holding the GIL, waits for a Qt mutex the other thread holds — the whole app hangs (seen
+when TensorFlow still ran on a thread of the GUI process).
 
 So automatic collection is turned off and a GUI timer collects instead (pyqtgraph's ``GarbageCollector``
-idea). pyqtgraph's version runs a full collection every tenth middle one; with TensorFlow loaded the oldest
-generation holds ~300,000 objects and a full walk takes 150–190 ms — a visible stall every few seconds.
+idea). pyqtgraph's version runs a full collection every tenth middle one, a walk over every old object
+each time (150–190 ms when TensorFlow's objects were among them).
 :class:`GuiThreadCollector` keeps CPython's own rule: a full collection only once the objects promoted since
 the last one exceed a quarter of those that survived it.
 """
@@ -16,12 +16,8 @@ the last one exceed a quarter of those that survived it.
 from __future__ import annotations
 
 import gc
-import time
-from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
-
-from cnnviz_gui.core.runtime.memory import release_unused
 
 #: milliseconds between checks; a check collects only the generations whose thresholds were crossed
 INTERVAL_MS = 250
@@ -72,20 +68,3 @@ def collect_on_gui_thread() -> GuiThreadCollector:
         _collector = GuiThreadCollector()
     gc.disable()
     return _collector
-
-
-def release_unused_when_idle(busy: Callable[[], bool], poll_ms: int = 100, give_up_s: float = 60.0) -> None:
-    """Collect now-unreachable objects (e.g. a replaced model) on the GUI thread once the compute thread is idle.
-
-    Freeing a Keras model unregisters its TensorFlow functions; while the compute thread runs Python that
-    costs the GUI thread tens of milliseconds of waiting for the GIL, when idle a few milliseconds.
-    """
-    deadline = time.monotonic() + give_up_s
-
-    def attempt() -> None:
-        if busy() and time.monotonic() < deadline:
-            QTimer.singleShot(poll_ms, attempt)
-        else:
-            release_unused()
-
-    QTimer.singleShot(poll_ms, attempt)

@@ -122,7 +122,7 @@ class UserGuideDialog(QDialog):
 
 
 class AboutDialog(QDialog):
-    """Versions of cnnviz, the libraries and the device; TensorFlow's part is filled in by the compute thread."""
+    """Versions of cnnviz, the libraries and the device; TensorFlow's part is filled in by the compute process."""
 
     def __init__(self, parent: QWidget | None = None, device: str = ""):
         super().__init__(parent)
@@ -141,9 +141,9 @@ class AboutDialog(QDialog):
                 "Qt": qVersion(),
                 "PySide6": PySide6.__version__,
                 "pyqtgraph": pyqtgraph.__version__,
-                "TensorFlow": "asking the compute thread…",
-                "Keras": "asking the compute thread…",
-                "Device": device or "asking the compute thread…",
+                "TensorFlow": "asking the compute process…",
+                "Keras": "asking the compute process…",
+                "Device": device or "asking the compute process…",
             }
         )
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

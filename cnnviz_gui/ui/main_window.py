@@ -13,11 +13,8 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QLabel,
     QMainWindow,
-    QProgressBar,
     QTabWidget,
-    QToolButton,
     QWidget,
 )
 
@@ -30,6 +27,7 @@ from cnnviz_gui.core.session import SESSION_SUFFIX, last_session_path
 from cnnviz_gui.ui import dialogs
 from cnnviz_gui.ui.activations.compare import CompareView
 from cnnviz_gui.ui.activations.view import ActivationView
+from cnnviz_gui.ui.attribution.view import AttributionView
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.garbage import collect_on_gui_thread
 from cnnviz_gui.ui.input.panel import InputPanel
@@ -44,6 +42,7 @@ from cnnviz_gui.ui.oip.panel import OipPanel
 from cnnviz_gui.ui.session import SessionManager
 from cnnviz_gui.ui.settings import Preferences, open_settings
 from cnnviz_gui.ui.state import AppState
+from cnnviz_gui.ui.status_line import StatusLine
 from cnnviz_gui.ui.views import ViewRegistry
 from cnnviz_gui.ui.window_dialogs import WindowDialogs
 
@@ -65,6 +64,7 @@ class MainWindow(WindowDialogs, QMainWindow):
             settings, self.settings_problem = open_settings()
         self.settings = settings
         self.preferences = Preferences.load(self.settings)
+        bridge.use_spare = bridge.use_spare and self.preferences.spare_process
         self.docks: list[QDockWidget] = []
         self.tab_actions, self.view_menu_actions = [], []
         self._dialogs: dict[str, QWidget] = {}
@@ -98,18 +98,21 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.input_panel = InputPanel(state, bridge)
         self.input_dock = self.add_dock("Input", self.input_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.activation_view = self.add_view(ActivationView(state, bridge))
-        self.compare_view = self.add_view(CompareView(state, bridge))
+        self.compare_view = compare = self.add_view(CompareView(state, bridge))
+        # the Attribution tab reads Compare's pinned inputs, nothing else of it
+        self.attribution_view = self.add_view(AttributionView(state, bridge, pins=lambda: compare.pins))
         self.oip_panel = self.add_view(OipPanel(state, bridge))
         self.latent_panel = self.add_view(LatentPanel(state, bridge))
         self.latent_panel.open_model_requested.connect(self.open_model_file)
         self.resizeDocks([self.model_dock, self.layers_dock], [300, 480], Qt.Orientation.Vertical)
         self.resizeDocks([self.model_dock, self.input_dock], [300, 340], Qt.Orientation.Horizontal)
         build_menus(self)
-        self._build_status_bar()
+        self.status_line = StatusLine(self.statusBar(), bridge, state, self.stop_jobs)
+        self.job_label, self.progress = self.status_line.job_label, self.status_line.progress
+        self.stop_button, self.device_label = self.status_line.stop_button, self.status_line.device_label
         self.model_panel.set_recent(self.opener.recent_files())
         self.opener.recent_changed.connect(self.model_panel.set_recent)
-        self.opener.busy.connect(self._show_job)
-        bridge.status_changed.connect(self._on_compute_status)
+        self.opener.busy.connect(self.status_line.show_job)
         bridge.job_failed.connect(
             lambda label, err: self.show_message(f"{label} failed", err.message, err.details)
         )
@@ -145,28 +148,11 @@ class MainWindow(WindowDialogs, QMainWindow):
             widget.apply_preferences(self.preferences)
         return widget
 
-    def _build_status_bar(self) -> None:
-        sb = self.statusBar()
-        self.job_label = QLabel("Starting…")
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(180)
-        self.progress.setRange(0, 0)
-        self.progress.setVisible(False)
-        self.device_label = QLabel("Device: loading TensorFlow…")
-        self.stop_button = QToolButton()
-        self.stop_button.setText("Stop")
-        self.stop_button.setToolTip("Stop the running job (Esc)")
-        self.stop_button.clicked.connect(self.stop_jobs)
-        self.stop_button.setVisible(False)
-        sb.addWidget(self.job_label, 1)
-        for widget in (self.progress, self.stop_button, self.device_label):
-            sb.addPermanentWidget(widget)
-
     # -- start-up -------------------------------------------------------------------------------------------
     def start(self, model_path: str | None = None) -> None:
         """Start TensorFlow in the compute process, then open ``model_path``, the last session (a
         preference) or the default model; the bundled digits are read meanwhile."""
-        self._show_job("Loading TensorFlow")
+        self.status_line.show_job("Loading TensorFlow")
         # the bundled digits are read before TensorFlow's import, which takes seconds
         self.input_panel.browser.load_source(BUNDLED, kind="startup-data", select_first=False)
         prefs = {"device": self.preferences.device, "threads": self.preferences.threads}
@@ -189,7 +175,7 @@ class MainWindow(WindowDialogs, QMainWindow):
 
     def _on_device(self, device: str) -> None:
         self.device = device
-        self.device_label.setText(f"Device: {device}")
+        self.status_line.set_device(device)
 
     # -- opening --------------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -272,37 +258,11 @@ class MainWindow(WindowDialogs, QMainWindow):
 
     def show_message(self, title: str, text: str, details: str = "") -> None:
         self.notices.show(title, text, details)
-        self._update_idle_label()
+        self.status_line.update_idle()
 
     @property
     def last_message(self) -> tuple[str, str] | None:
         return self.notices.last
-
-    def _on_compute_status(self, text: str) -> None:
-        # busy is shown only when a job still runs 150 ms later: live forward passes (a few ms each) would
-        # otherwise make the status bar flicker and re-layout on every stroke
-        self._busy_text = text
-        if text:
-            QTimer.singleShot(
-                150, lambda: self._busy_text and self.bridge.busy and self._show_job(self._busy_text)
-            )
-        else:
-            self._update_idle_label()
-
-    _busy_text = ""
-
-    def _show_job(self, text: str) -> None:
-        self.job_label.setText(text + "…")
-        self.progress.setVisible(True)
-        self.stop_button.setVisible(True)
-
-    def _update_idle_label(self) -> None:
-        if self.bridge.busy:
-            return
-        self.progress.setVisible(False)
-        self.stop_button.setVisible(False)
-        info = self.state.info
-        self.job_label.setText(f"Ready — {info.name}" if info else "Ready")
 
     def stop_jobs(self) -> None:
         """Stop what runs or waits in the compute process (Stop button, Esc); TensorFlow's start goes on."""

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -110,9 +111,18 @@ class PreferencesDialog(QDialog):
         self.restore_box.setCurrentIndex(list(RESTORE).index(prefs.restore_session))
         form.addRow("At start:", self.restore_box)
 
+        self.spare_box = QCheckBox("Keep a spare compute process ready")
+        self.spare_box.setChecked(prefs.spare_process)
+        self.spare_box.setToolTip(
+            "A second compute process with TensorFlow loaded waits in the background, so that after a crash or "
+            "a Stop that had to end the compute process your model is back in its open time instead of "
+            "TensorFlow's start as well. Costs a few hundred MB of memory."
+        )
+        form.addRow("Recovery:", self.spare_box)
+
         self.restart_note = QLabel(
-            "Device and thread changes take effect the next time cnnviz starts "
-            "(TensorFlow fixes them when it loads)."
+            "Device and thread changes restart the compute process (TensorFlow fixes them when it loads); "
+            "the open model is opened again."
         )
         self.restart_note.setWordWrap(True)
         self.restart_note.setStyleSheet("color: palette(placeholder-text);")
@@ -140,6 +150,7 @@ class PreferencesDialog(QDialog):
             threads=self.threads_spin.value(),
             theme=self.theme_box.currentData(),
             restore_session=self.restore_box.currentData(),
+            spare_process=self.spare_box.isChecked(),
         )
 
     def restore_defaults(self) -> None:
@@ -149,6 +160,7 @@ class PreferencesDialog(QDialog):
         self.threads_spin.setValue(d.threads)
         self.theme_box.setCurrentIndex(list(THEMES).index(d.theme))
         self.restore_box.setCurrentIndex(list(RESTORE).index(d.restore_session))
+        self.spare_box.setChecked(d.spare_process)
 
     def needs_restart(self) -> bool:
         """Whether the edited values change something that only applies at the next start."""

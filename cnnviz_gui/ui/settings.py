@@ -61,13 +61,14 @@ def open_settings(
 
 @dataclass
 class Preferences:
-    """What the Preferences dialog edits. Device and threads take effect at the next start."""
+    """What the Preferences dialog edits. Device and threads restart the compute process to take effect."""
 
     colormap: str = "viridis"
     device: str = "auto"
     threads: int = 0
     theme: str = "system"
     restore_session: str = "restore"
+    spare_process: bool = True
 
     @classmethod
     def load(cls, settings: QSettings) -> Preferences:
@@ -94,6 +95,10 @@ def _checked(name: str, raw, default):
     }
     if name in choices:
         return raw if isinstance(raw, str) and raw in choices[name] else default
+    if name == "spare_process":
+        if isinstance(raw, bool):
+            return raw
+        return {"true": True, "false": False}.get(str(raw).lower(), default)
     if name == "threads":
         try:
             value = int(raw)

@@ -38,6 +38,9 @@ class AppState(QObject):
     maps_selected = Signal(str, list)
     #: the current input changed: (image in 0..1 as float32 (H, W, C), description)
     input_changed = Signal(object, str)
+    #: the current input stopped changing: after every input except the segments of a stroke being drawn,
+    #: and once when that stroke ends (slow work, such as SmoothGrad, waits for this)
+    input_settled = Signal()
     #: the model's input convention changed ("standardised", "0..1", "0..255")
     convention_changed = Signal(str)
     #: the Input pane's dataset changed (a ``core.datasets.Dataset``; ``dataset_key`` names its source)
@@ -81,10 +84,18 @@ class AppState(QObject):
         self.maps = list(maps)
         self.maps_selected.emit(layer, list(maps))
 
-    def set_input(self, image01: np.ndarray, label: str = "") -> None:
+    def set_input(self, image01: np.ndarray, label: str = "", settled: bool = True) -> None:
+        """A new current input; ``settled=False`` while a stroke is being drawn (:meth:`settle_input` ends it)."""
         self.input_image = np.asarray(image01, dtype=np.float32)
         self.input_label = label
         self.input_changed.emit(self.input_image, label)
+        if settled:
+            self.input_settled.emit()
+
+    def settle_input(self) -> None:
+        """The stroke being drawn ended: the current input is final for now."""
+        if self.input_image is not None:
+            self.input_settled.emit()
 
     def set_convention(self, convention: str) -> None:
         if convention != self.convention:

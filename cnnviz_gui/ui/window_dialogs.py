@@ -54,15 +54,22 @@ class WindowDialogs:
         return self._show_dialog("preferences", dialog)
 
     def set_preferences(self, prefs: Preferences, needs_restart: bool = False) -> None:
-        """Store and apply preferences; device and thread changes are applied at the next start."""
+        """Store and apply preferences; device and thread changes restart the compute process (at once, or
+        when the running job has ended)."""
         self.preferences = prefs
         prefs.save(self.settings)
         apply_theme(prefs.theme)
         for view in self.views.all():  # central tabs and dock widgets
             if hasattr(view, "apply_preferences"):
                 view.apply_preferences(prefs)
+        self.bridge.use_spare = prefs.spare_process
         if needs_restart:
-            self.notices.status("Device and thread settings take effect when cnnviz restarts.", 10000)
+            self.bridge.update_sticky("runtime", {"device": prefs.device, "threads": prefs.threads})
+            if self.bridge.busy:
+                self.notices.status(
+                    "Device and thread settings take effect when the running job has ended.", 10000
+                )
+            self.bridge.restart_when_idle("The compute device or threads changed")
 
     def training_dialog(self):
         current = self._dialogs.get("training")

@@ -8,8 +8,9 @@ In a process with TensorFlow (``--core``), one after the other:
 (b) the engine (``core.oip.run_oip``) called directly: all maps in one compiled batched step;
 (c) tf-keras-vis ``ActivationMaximization`` in its batch mode (``CategoricalScore`` over the 128 maps), same
     step count, no input modifiers or regularizers (plain ascent, as ours);
-(e) the quality figures (reacting / data-active / converged) of ``oip_quality.py`` for the Seed and
-    Precursor presets.
+(e) the quality figures of ``oip_quality.py`` (reacting, converged, OIP vs the best digit, run time; the
+    maps data-active once) for the Seed preset with and without step decay, Precursor and Lucid (its own 512
+    steps).
 
 In the real window on a real compute process (``--window``), as a person runs it from the OIP tab:
 
@@ -138,14 +139,20 @@ def core_rows() -> dict:
         "oip ratio (c)/(b)": (t_vis / t_engine, "x", ">= 3"),
         "oip (b) maps reacting": (float(res.reacts.sum()), "", ""),
     }
-    for name in ("Seed (articles)", "Precursor"):
+    for name in ("Seed (articles)", "Seed (articles)+decay", "Precursor", "Lucid"):
         say(f"oip: quality, {name}")
-        result, seconds = oip_quality.measure(name, STEPS)
+        result, seconds = oip_quality.measure(name, None if name == "Lucid" else STEPS)
         figures = oip_quality.report(name, result, seconds, out=sys.stderr)
-        short = name.split()[0].lower()
+        short = name.replace(" (articles)", "").lower()
+        if name == "Seed (articles)":  # a property of the data and the model, the same for every preset
+            rows[f"oip quality: maps data-active of {MAPS}"] = (float(figures["data_active"]), "", "")
         rows[f"oip quality {short}: maps reacting of {MAPS}"] = (float(figures["reacting"]), "", "")
-        rows[f"oip quality {short}: maps data-active of {MAPS}"] = (float(figures["data_active"]), "", "")
         rows[f"oip quality {short}: reacting maps converged"] = (float(figures["converged"]), "", "")
+        rows[f"oip quality {short}: reacting maps >= best digit"] = (
+            float(figures["beats_best_digit"]),
+            "",
+            "",
+        )
         rows[f"oip quality {short}: run time incl. data-active pass"] = (seconds, "s", "")
     return rows
 

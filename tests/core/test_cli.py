@@ -28,8 +28,13 @@ def test_info_json(capsys, default_model_path):
         "params": 73856,
         "receptive_field": "18x18",
         "maps": 128,
+        "inbound": ["MaxPool_2"],
+        "outbound": ["Flatten"],
+        "block": None,
         "children": [],
     }
+    assert data["input_convention"]["convention"] == "standardised"
+    assert "cnnviz model" in data["input_convention"]["reason"]
 
 
 def test_info_refusal_exit_2_without_traceback(capsys, bad_models):

@@ -155,3 +155,17 @@ def test_the_compute_process_runs_jobs_and_its_death_is_reported():
         assert gen == generation and e["code"] != 0 and not proc.alive
     finally:
         proc.shutdown()
+
+
+def test_the_window_gets_8_bit_datasets_as_bytes():
+    """The bundled digits cross as uint8 (a quarter of the memory) and read back exactly as the float32 images
+    the compute process uses; float data that is not 8-bit stays float."""
+    from cnnviz_gui.core.datasets import Dataset, load_bundled_mnist
+
+    ds = load_bundled_mnist()
+    small = roundtrip(ds.as_bytes())
+    assert small.x.dtype == np.uint8 and small.x.nbytes * 4 == ds.x.nbytes
+    for i in (0, 4321, 9999):
+        np.testing.assert_array_equal(small.image(i), ds.x[i])
+    odd = Dataset("floats", np.full((2, 4, 4, 1), 0.3337, np.float32), np.zeros(2, np.int64), ["a"])
+    assert odd.as_bytes() is odd and odd.image(1).dtype == np.float32

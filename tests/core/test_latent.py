@@ -137,8 +137,9 @@ def test_decode_grid_and_interpolation(vae_space):
 
 def test_generation_classifies_decoded_images(ae_space, vae_space):
     ds = latent.load_named_dataset("mnist-sample")
-    z_ae = ae_space.encode(ds.x[:1500]).z
-    z_vae = vae_space.encode(ds.x[:1500]).z
+    x = ds.x[::7]  # every class (the bundled sample is sorted by class: its first 1,500 are 0s and 1s)
+    z_ae = ae_space.encode(x).z
+    z_vae = vae_space.encode(x).z
     ae = generate(ae_space, z_ae, n=64)
     vae = generate(vae_space, z_vae, n=64)
     assert [s.method for s in ae.sets] == list(SAMPLING_METHODS)
@@ -157,9 +158,13 @@ def test_generation_classifies_decoded_images(ae_space, vae_space):
         gaps = {s.method: s.gap for s in res.sets}
         assert gaps["prior"].shape == (64,)
         assert np.median(gaps["neighbourhood"]) < np.median(gaps["prior"])
-    # the VAE's prior samples decode to digits the CNN names more confidently than the AE's
-    conf = {(r, s.method): s.confidence.mean() for r, res in (("ae", ae), ("vae", vae)) for s in res.sets}
-    assert conf[("vae", "prior")] > conf[("ae", "prior")]
+    # the VAE's prior samples land on its encoded data far more often than the AE's (the default CNN's
+    # confidence does not show this contrast: resources/models/README.md, "Generation")
+    off = {
+        r: next(s for s in res.sets if s.method == "prior").fraction_off_data()
+        for r, res in (("ae", ae), ("vae", vae))
+    }
+    assert off["vae"] < off["ae"] / 2, off
 
 
 def test_figures_are_saved(tmp_path, vae_space):

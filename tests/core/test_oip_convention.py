@@ -61,9 +61,11 @@ def test_a_0_255_model_sees_the_image_mapped_to_its_range():
     assert got.convention == "0..255" and want.convention == "standardised"
     assert np.isfinite(got.curves).all() and (want.curves[:, -1] > 0).any()
     np.testing.assert_allclose(got.curves, want.curves, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(got.images, want.images, atol=1e-3)
-    # the image shown stays standardised whatever the convention
-    np.testing.assert_allclose(got.images.std(axis=(1, 2, 3)), 1.0, atol=1e-3)
+    # the model received 255 * (0.3018 x + 0.1311) of the same standardised image x
+    np.testing.assert_allclose((got.model_inputs / 255 - offset) / scale, want.model_inputs, atol=2e-3)
+    np.testing.assert_allclose(want.model_inputs.std(axis=(1, 2, 3)), 1.0, atol=1e-3)
+    # shown: the 0..1 image the 0..255 model saw, clipped to 0..1
+    np.testing.assert_allclose(got.images, np.clip(got.model_inputs / 255, 0, 1), atol=1e-6)
     # fed unmapped (a wrong convention), the same model gives other losses: the mapping is not a no-op
     plain = oip.run_oip(bytes_model, oip.OipRequest("c2", [0, 1, 2], settings, convention="standardised"))
     assert not np.allclose(plain.curves[:, 0], got.curves[:, 0], rtol=1e-2)

@@ -39,9 +39,8 @@ def test_pinned_inputs_share_levels_row_by_row(window):
     assert view.pin_list.count() == 4
     key, outs = view.pinned_outputs()
     assert key == "Conv2D_2" and len(outs) == 4
-    expected = get_probe(w.bridge.backend.store.model(w.state.model_id))(standardise(ds.x[[*fours, nine]]))[
-        "Conv2D_2"
-    ]
+    images = np.stack([ds.image(i) for i in [*fours, nine]])
+    expected = get_probe(w.bridge.backend.store.model(w.state.model_id))(standardise(images))["Conv2D_2"]
     np.testing.assert_allclose(np.stack(outs), expected, rtol=1e-4, atol=1e-5)
     # one mosaic: 64 maps per input in 32 columns, two rows plus a separating row per input
     tiles = view.grid.maps

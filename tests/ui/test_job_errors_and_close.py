@@ -184,6 +184,26 @@ def test_killing_the_compute_process_leaves_the_window_and_the_work(
     assert w.bridge.restart_count == 1 and w.messages == []
 
 
+def test_new_thread_preferences_restart_the_compute_process_with_them(
+    process_window, qtbot, default_model_path
+):
+    from cnnviz_gui.ui.settings import Preferences
+
+    w = process_window
+    w.start(str(default_model_path))
+    qtbot.waitUntil(lambda: w.activation_view.acts is not None and w.device != "", timeout=120_000)
+    pid = w.bridge.pid
+    w.set_preferences(Preferences(threads=1), needs_restart=True)
+    qtbot.waitUntil(lambda: w.bridge.restart_count == 1, timeout=30_000)  # once the running job has ended
+    versions = []
+    w.bridge.request("runtime.versions", on_result=versions.append)
+    qtbot.waitUntil(lambda: bool(versions), timeout=120_000)
+    assert versions[0]["Threads"] == "1" and w.bridge.pid != pid
+    w.activation_view.acts = None
+    qtbot.waitUntil(lambda: w.activation_view.acts is not None, timeout=60_000)  # the model is open again
+    assert w.messages == [] and w.state.info.name == "mnist_cnn"
+
+
 def test_progress_arrives_while_a_job_runs_and_the_bridge_sleeps_when_idle(qtbot):
     from cnnviz_gui.core.runtime.local import LocalCompute
     from cnnviz_gui.ui.bridge import ComputeBridge
@@ -204,3 +224,35 @@ def test_progress_arrives_while_a_job_runs_and_the_bridge_sleeps_when_idle(qtbot
         qtbot.waitUntil(lambda: not bridge._timer.isActive(), timeout=2_000)  # idle: no 30 Hz wake-ups
     finally:
         bridge.shutdown()
+
+
+def test_a_spare_compute_process_takes_over_after_a_crash(qtbot, default_model_path, log_file):
+    from cnnviz_gui.ui.app import configure_pyqtgraph, create_bridge
+    from cnnviz_gui.ui.main_window import MainWindow
+    from cnnviz_gui.ui.state import AppState
+
+    configure_pyqtgraph()
+    bridge = create_bridge(str(log_file), spare=True)
+    bridge.spare_delay_s = 0.5  # the app waits 20 s of idleness first
+    w = MainWindow(AppState(), bridge)
+    w.messages = []
+    w.show_message_box = lambda parent, title, text, details="": w.messages.append((title, text, details))
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        w.start(str(default_model_path))
+        qtbot.waitUntil(lambda: w.activation_view.acts is not None, timeout=120_000)
+        qtbot.waitUntil(lambda: bridge.spare_pid is not None, timeout=120_000)  # TensorFlow loaded there too
+        spare, first = bridge.spare_pid, bridge.pid
+        assert spare != first
+        os.kill(first, signal.SIGKILL)
+        qtbot.waitUntil(lambda: bridge.pid == spare, timeout=10_000)
+        w.activation_view.acts = None
+        qtbot.waitUntil(lambda: w.activation_view.acts is not None, timeout=60_000)
+        assert w.state.info.name == "mnist_cnn" and w.messages == []
+        assert (
+            "reopening mnist_cnn" in w.statusBar().currentMessage()
+            or "open again" in w.statusBar().currentMessage()
+        )
+    finally:
+        w.close()

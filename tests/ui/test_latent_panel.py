@@ -126,10 +126,10 @@ def test_grid_interpolation_generation_and_exports(panel, tmp_path):
 def test_current_input_is_marked_and_moves(panel):
     ds = load_bundled_mnist()
     _open(panel)
-    panel.state.set_input(ds.x[5], "sample 5")
+    panel.state.set_input(ds.image(5), "sample 5")
     first = panel.scatter.input_marker.data["x"][0], panel.scatter.input_marker.data["y"][0]
     assert first == pytest.approx(tuple(panel.z[5]), abs=1e-4)
-    panel.state.set_input(ds.x[7], "sample 7")
+    panel.state.set_input(ds.image(7), "sample 7")
     second = panel.scatter.input_marker.data["x"][0], panel.scatter.input_marker.data["y"][0]
     assert second == pytest.approx(tuple(panel.z[7]), abs=1e-4) and second != first
 
@@ -198,7 +198,7 @@ def test_the_compute_process_marks_an_input_set_before_the_model(qtbot):
         bridge.request("models.open", {"model_id": "vae", "path": str(VAE)}, on_result=lambda r: state.set_model(
             OpenModel(r.model_id, str(VAE), r.info, r.convention, r.read_started)))  # fmt: skip
         qtbot.waitUntil(
-            lambda: len(view.scatter.input_marker.data) == 1 and view.shown is not None, timeout=30000
+            lambda: len(view.scatter.input_marker.data) == 1 and view.shown is not None, timeout=120_000
         )
         marker = view.scatter.input_marker.data[0]
         assert (marker["x"], marker["y"]) == pytest.approx(tuple(view.z[9]), abs=1e-4)

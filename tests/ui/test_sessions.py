@@ -160,7 +160,8 @@ def test_settings_problem_is_shown_at_start(new_window, qtbot):
 
 def test_preferences_persist_and_bad_values_fall_back(new_window):
     w = new_window()
-    prefs = Preferences(colormap="magma", device="cpu", threads=2, theme="dark", restore_session="never")
+    prefs = Preferences(colormap="magma", device="cpu", threads=2, theme="dark", restore_session="never",
+                        spare_process=False)  # fmt: skip
     w.set_preferences(prefs)
     again = Preferences.load(QSettings("cnnviz", "cnnviz"))
     assert again == prefs
@@ -185,8 +186,9 @@ def test_preferences_dialog_edits_and_dark_theme_applies(new_window, qtbot):
     assert dialog.needs_restart()
     dialog.accept()
     assert w.preferences.colormap == "jet" and w.preferences.threads == 1
-    assert "next time cnnviz starts" in dialog.restart_note.text()
-    assert "restarts" in w.statusBar().currentMessage()
+    assert "restart the compute process" in dialog.restart_note.text()
+    assert "the compute process was restarted" in w.statusBar().currentMessage()
+    assert w.bridge.restart_count == 1
     assert QApplication.instance().palette().window().color().lightness() < 100
     w.set_preferences(Preferences())
     assert QApplication.instance().palette().window().color().lightness() > 150

@@ -9,14 +9,34 @@ from cnnviz_gui.core.runtime.jobs import JobContext, op
 
 @op("activations.forward")
 def forward(ctx: JobContext, model: str, image: np.ndarray, convention: str, layers: list[str] | None = None):
-    """One image (H, W, C) in 0..1 through the model: ``layers`` (all when None) and the class output."""
+    """One image (H, W, C) in 0..1 through the model: ``layers`` (every layer when None) and the output.
+
+    Only what is asked is traced and run (a read-out compiled per set of layers, cached per model).
+    """
     from cnnviz_gui.core.activations.probe import forward as run
 
-    acts = run(ctx.store.model(model), image, convention)
-    if layers is not None:
-        wanted = set(layers) | {acts.output_name}
-        acts.layers = {k: v for k, v in acts.layers.items() if k in wanted or k.split("/")[-1] in wanted}
-    return acts
+    return run(ctx.store.model(model), image, convention, layers=layers)
+
+
+@op("activations.warm")
+def warm(ctx: JobContext, model: str) -> bool:
+    """Compile the read-out of every layer (after the first view, so later layer switches trace nothing);
+    False when stopped first (a newer forward pass asks for the worker)."""
+    from cnnviz_gui.core.activations.probe import warm_probe
+
+    return warm_probe(ctx.store.model(model), ctx.progress, ctx.cancelled)
+
+
+@op("activations.predict")
+def predict(ctx: JobContext, model: str, image: np.ndarray, convention: str, top: int = 5,
+            labels: str | None = None):  # fmt: skip
+    """The ``top`` most probable classes with names (a labels file, ImageNet's for 1000 outputs, else
+    indices)."""
+    from cnnviz_gui.core.activations.predictions import load_labels
+    from cnnviz_gui.core.activations.predictions import predict as run
+
+    names = load_labels(labels) if labels else None
+    return run(ctx.store.model(model), image, convention, top=top, labels=names, labels_source=labels or "")
 
 
 @op("activations.batch")

@@ -100,7 +100,7 @@ def sanity_check(
     """The cascading randomisation check of ``request.method`` for one image (H, W, C) in 0..1.
 
     The target class is the one of the trained model (``request.class_index`` or its prediction) at every
-    step. Returns a :class:`SanityResult`; raises ``JobCancelled`` between two steps when ``cancelled()``.
+    step. Returns a :class:`SanityResult`; raises ``JobCancelled`` between two compiled calls when ``cancelled()``.
     """
     request = request or AttributionRequest()
     if max_steps < 1:
@@ -108,7 +108,7 @@ def sanity_check(
     t0 = time.perf_counter()
     image, _ = prepare(loaded, image01, convention)
     image = image[:1]
-    original = attribute(loaded, image, request, convention)
+    original = attribute(loaded, image, request, convention, cancelled=cancelled)
     cls = int(original.class_index[0])
     fixed = AttributionRequest.from_dict({**request.to_dict(), "class_index": cls})
     copy = model_copy(loaded)
@@ -132,7 +132,7 @@ def sanity_check(
                     value = np.asarray(variable.numpy())
                     saved.append((variable, value))
                     variable.assign(_random_like(value, rng))
-            step = attribute(copy, image, fixed, convention)
+            step = attribute(copy, image, fixed, convention, cancelled=cancelled)  # stops within a step too
             maps.append(step.attribution[0])
             names.append([layers[idx][0] for idx in group])
             if progress is not None:

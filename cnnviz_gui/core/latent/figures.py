@@ -202,3 +202,52 @@ def overview_figure(
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
+
+
+def _tile_rows(images: np.ndarray, pad: int, fill: float) -> np.ndarray:
+    """(rows, S, H, W[, C]) -> one mosaic (rows*(H+pad)-pad, S*(W+pad)-pad[, C])."""
+    rows, steps, h, w = images.shape[:4]
+    extra = images.shape[4:]
+    out = np.full((rows * (h + pad) - pad, steps * (w + pad) - pad, *extra), fill, np.float32)
+    for r in range(rows):
+        for s in range(steps):
+            out[r * (h + pad) : r * (h + pad) + h, s * (w + pad) : s * (w + pad) + w] = images[r, s]
+    return out
+
+
+def traversal_figure(result, title: str = "", axis_names: list[str] | None = None):
+    """A latent traversal as one mosaic: one labelled row per dimension (sorted by how much it changes the
+    image), one column per step from -R to +R standard deviations."""
+    images = np.asarray(result.traversal, np.float32)
+    rows, steps, h, w = images.shape[:4]
+    lo, hi = float(np.nanmin(images)), float(np.nanmax(images))
+    if lo < -0.01 or hi > 1.01:  # not a 0..1 decoder: stretch its range for display
+        images = (images - lo) / max(hi - lo, 1e-12)
+    pad = max(1, h // 14)
+    mosaic = np.clip(_tile_rows(images, pad, 1.0), 0.0, 1.0)
+    tile = min(0.55, 40.0 / max(rows, 1))  # inches per image; very wide spaces get smaller tiles
+    fig = new_figure(max(5.5, 1.9 + tile * steps), max(2.6, 1.3 + tile * rows))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.imshow(mosaic, cmap=None if mosaic.ndim == 3 else "gray", vmin=0, vmax=1, interpolation="nearest")
+    names = axis_names or [f"z{i}" for i in range(len(result.centre))]
+    fontsize = max(4.0, min(8.0, 72 * tile * 0.4))
+    ax.set_yticks([r * (h + pad) + h / 2 for r in range(rows)])
+    ax.set_yticklabels(
+        [f"{names[int(k)]}  ({c:.3f})" for k, c in zip(result.dims, result.change, strict=True)],
+        fontsize=fontsize,
+    )
+    ax.set_xticks([s * (w + pad) + w / 2 for s in range(steps)])
+    ax.set_xticklabels(
+        ["0" if o == 0 else f"{o:+.3g}" for o in result.offsets], fontsize=min(8.0, fontsize + 1)
+    )
+    unit = (
+        "standard deviations of the encoded data" if result.scale == "data" else "prior standard deviations"
+    )
+    ax.set_xlabel(f"offset from the centre ({unit})", fontsize=8)
+    ax.set_ylabel("latent dimension (mean pixel change)", fontsize=8)
+    ax.tick_params(length=0)
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=9, wrap=True)
+    return fig

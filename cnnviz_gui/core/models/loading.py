@@ -54,6 +54,11 @@ class LayerInfo:
     receptive_field: tuple[int, int] | str | None = None
     path: tuple[str, ...] = ()
     children: list[LayerInfo] = field(default_factory=list)
+    #: names of the layers that feed this one and that it feeds, within its own (sub-)model's graph
+    inbound: list[str] = field(default_factory=list)
+    outbound: list[str] = field(default_factory=list)
+    #: the residual / branching block it belongs to (see ``core.models.graph``), None outside blocks
+    block: str | None = None
 
     @property
     def is_conv(self) -> bool:
@@ -81,6 +86,9 @@ class LayerInfo:
             "params": self.params,
             "receptive_field": self.receptive_field_text() or None,
             "maps": self.n_maps,
+            "inbound": list(self.inbound),
+            "outbound": list(self.outbound),
+            "block": self.block,
             "children": [c.to_dict() for c in self.children],
         }
 
@@ -99,6 +107,8 @@ class ModelInfo:
     n_inputs: int = 1
     image_input: bool = True
     input_note: str = ""
+    #: the guessed input convention {"convention": ..., "reason": ...} (see ``core.models.conventions``)
+    input_convention: dict | None = None
 
     def iter_layers(self):
         """Every layer, depth first, nested ones included."""
@@ -125,6 +135,7 @@ class ModelInfo:
             "keras_version": self.keras_version,
             "image_input": self.image_input,
             "input_note": self.input_note,
+            "input_convention": dict(self.input_convention) if self.input_convention else None,
             "layers": [layer.to_dict() for layer in self.layers],
         }
 
@@ -136,6 +147,9 @@ class ModelInfo:
         ]
         if self.input_note:
             lines.append(f"note: {self.input_note}")
+        if self.input_convention:
+            conv = self.input_convention
+            lines.append(f"input convention (guessed): {conv['convention']} - {conv['reason']}")
         header = f"{'layer':32} {'type':22} {'output shape':18} {'params':>10}  receptive field"
         lines += ["", header, "-" * len(header)]
 
@@ -338,12 +352,19 @@ def load_keras_model(path: str | os.PathLike, allow_unsafe: bool = False):
 
 
 def open_model(path: str | os.PathLike, allow_unsafe: bool = False) -> LoadedModel:
-    """Open a model file (on the compute thread) and describe it."""
+    """Open a model file (on the compute thread) and describe it, its input convention guessed.
+
+    Nothing is traced or run here: read-outs are compiled when a view first asks for them.
+    """
     p = Path(path)
     model = load_keras_model(p, allow_unsafe=allow_unsafe)
     ensure_built(model)
     config = _config_of(p)
-    return LoadedModel(model, describe(model, str(p), _summary_of(p).keras_version, config))
+    info = describe(model, str(p), _summary_of(p).keras_version, config)
+    from cnnviz_gui.core.models.conventions import guess_convention
+
+    info.input_convention = guess_convention(model, str(p)).to_dict()
+    return LoadedModel(model, info)
 
 
 def ensure_built(model, input_shape: tuple | None = None) -> None:
@@ -399,6 +420,9 @@ def _layer_output_shape(layer):
 
 
 def _describe_layers(model, rf: dict, path: tuple[str, ...]) -> list[LayerInfo]:
+    from cnnviz_gui.core.models.graph import graph_facts
+
+    facts = graph_facts(model)
     out = []
     for layer in model.layers:
         if type(layer).__name__ == "InputLayer":
@@ -411,6 +435,9 @@ def _describe_layers(model, rf: dict, path: tuple[str, ...]) -> list[LayerInfo]:
             params=int(layer.count_params()) if layer.built else 0,
             receptive_field=rf.get(qual),
             path=(*path, layer.name),
+            inbound=facts.inbound.get(layer.name, []),
+            outbound=facts.outbound.get(layer.name, []),
+            block=facts.block.get(layer.name),
         )
         if _is_model(layer):
             info.children = _describe_layers(layer, rf, (*path, layer.name))

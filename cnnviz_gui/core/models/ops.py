@@ -32,11 +32,11 @@ def open_model(ctx: JobContext, model_id: str, path: str, allow_unsafe: bool = F
     Nothing is traced or run here: the first view's read-out is compiled when it is asked for.
     """
     from cnnviz_gui.core.models.loading import open_model as load
-    from cnnviz_gui.core.preprocess import guess_convention
 
     read_started, started = time.time(), time.perf_counter()
-    loaded = load(path, allow_unsafe=allow_unsafe)
-    guess = guess_convention(loaded.model, str(path))
+    loaded = load(path, allow_unsafe=allow_unsafe)  # guesses the input convention too
+    conv = loaded.info.input_convention or {"convention": "standardised", "reason": "no guess"}
+    guess = ConventionGuess(conv["convention"], conv["reason"])
     ctx.store.models[model_id] = loaded
     return OpenedModel(model_id, loaded.info, guess, read_started, time.perf_counter() - started)
 

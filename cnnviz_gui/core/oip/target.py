@@ -6,9 +6,11 @@ that (a) a ReLU can be swapped for a *redirected* ReLU (as in Lucid: where a ReL
 whole example, the gradient components that would raise its pre-activation pass), and (b) a softmax output
 layer is optimised on its pre-softmax logits. The re-trace is checked against the model's own output on a
 random batch; when it differs or the graph is not a chain, the cached read-out probe is used (no redirection).
-The optimised image is always per-image standardised (mean 0, std 1); :func:`input_affine` maps it to the
-value range the model expects (its input convention) inside :meth:`OipTarget.values`, so the gradient flows
-through that affine map. Call on the compute thread.
+The optimised image is either per-image standardised (mean 0, std 1; ``space="standardised"``, the pixel
+presets), then :func:`display_affine` makes display values of it, or already display values in 0..1
+(``space="display"``, the Lucid preset). :func:`cnnviz_gui.core.preprocess.to_model_range_tf` converts the
+display values to the model's input convention inside :meth:`OipTarget.values`, so the gradient flows through
+that conversion. Call on the compute thread.
 """
 
 from __future__ import annotations
@@ -23,24 +25,42 @@ DIGIT_MEAN_01 = 0.1311
 DIGIT_STD_01 = 0.3018
 
 
+def display_affine(channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(std, mean)`` per channel that turn a standardised OIP image ``x`` into display values
+    ``std * x + mean`` (0..1 where it is not clipped).
+
+    Grey images get an average bundled MNIST digit's spread and mean (0.3018, 0.1311: background near 0);
+    RGB images get ImageNet's per-channel standard deviations and means (so the "torch" convention sees ``x``
+    itself). For the "standardised" convention the model sees ``x`` whatever these are.
+    """
+    from cnnviz_gui.core.preprocess import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
+
+    if channels == 3:
+        return IMAGENET_STD_RGB.copy(), IMAGENET_MEAN_RGB.copy()
+    return np.full(channels, DIGIT_STD_01, np.float32), np.full(channels, DIGIT_MEAN_01, np.float32)
+
+
 def input_affine(convention: str) -> tuple[float, float]:
-    """``(scale, offset)`` that turn a standardised OIP image ``x`` into the model input ``scale * x + offset``.
+    """``(scale, offset)`` that turn a standardised grey OIP image ``x`` into the model input
+    ``scale * x + offset`` (one channel; every convention is affine for grey images).
 
     "standardised": the identity (1, 0). "0..1": the image gets the mean and standard deviation a bundled
     MNIST digit in 0..1 has on average (scale 0.3018, offset 0.1311: an average digit, standardised, maps
-    back to its 0..1 pixels, background 0). "0..255": 255 times that (scale 76.96, offset 33.43).
+    back to its 0..1 pixels, background 0). "0..255": 255 times that (scale 76.96, offset 33.43). "-1..1",
+    "caffe" and "torch" apply their own affine map to those 0..1 values (grey means for caffe and torch).
     """
-    from cnnviz_gui.core.preprocess import CONVENTIONS
+    from cnnviz_gui.core.preprocess import CONVENTIONS, to_model_range
 
     if convention == "standardised":
         return 1.0, 0.0
-    if convention == "0..1":
-        return DIGIT_STD_01, DIGIT_MEAN_01
-    if convention == "0..255":
-        return 255.0 * DIGIT_STD_01, 255.0 * DIGIT_MEAN_01
-    raise ValueError(
-        f"unknown input convention {convention!r}: the OIP search knows {', '.join(CONVENTIONS)}"
-    )
+    if convention not in CONVENTIONS:
+        raise ValueError(
+            f"unknown input convention {convention!r}: the OIP search knows {', '.join(CONVENTIONS)}"
+        )
+    lo, hi = to_model_range(
+        np.array([[DIGIT_MEAN_01, DIGIT_MEAN_01 + DIGIT_STD_01]], np.float32), convention
+    )[0]
+    return float(hi - lo), float(lo)
 
 
 class OipTargetError(Exception):
@@ -85,18 +105,23 @@ class TargetInfo:
 
 
 class OipTarget:
-    """``values(x, redirect)`` -> (B, n_units): the mean of each map over its positions (conv layers) or
-    each unit's value (dense layers; pre-softmax logits for a softmax layer).
+    """``values(x, redirect)`` -> (B, n_units): the mean of each map over its positions (conv layers; or
+    its centre neuron with ``objective="centre"``) or each unit's value (dense layers; pre-softmax logits for
+    a softmax layer).
 
-    ``x`` is the standardised image; the model receives ``scale * x + offset`` of ``convention`` (see
-    :func:`input_affine`; ``ValueError`` for an unknown convention).
+    ``x`` is a standardised image (``space="standardised"``) or display values in 0..1 (``space="display"``);
+    the model receives it in ``convention`` (``ValueError`` for an unknown convention).
     """
 
-    def __init__(self, loaded, layer_name: str, convention: str = "standardised"):
+    def __init__(
+        self, loaded, layer_name: str, convention: str = "standardised", space: str = "standardised"
+    ):
         from cnnviz_gui.core.activations.probe import ProbeError, get_probe
 
-        self.convention = convention
-        self.scale, self.offset = input_affine(convention)
+        input_affine(convention)  # validates the convention
+        if space not in ("standardised", "display"):
+            raise ValueError(f"unknown image space '{space}' (standardised or display)")
+        self.convention, self.space = convention, space
 
         try:
             probe = get_probe(loaded)
@@ -128,6 +153,7 @@ class OipTarget:
                 "maps (H, W, C) or units (N)."
             )
         self.info = TargetInfo(self.key, kind, n, self._chain is not None, tuple(int(s) for s in shape))
+        self.std, self.mean = display_affine(self.info.input_shape[-1])
 
     # -- re-tracing ----------------------------------------------------------------------------------------
     def _retrace_chain(self, model, key: str):
@@ -184,24 +210,59 @@ class OipTarget:
 
     # -- the target values ---------------------------------------------------------------------------------
     def model_input(self, x):
-        """What the model receives for the standardised images ``x``: ``scale * x + offset``."""
-        if self.scale == 1.0 and self.offset == 0.0:
+        """What the model receives for the images ``x`` (TensorFlow; inside a ``tf.function``)."""
+        from cnnviz_gui.core.preprocess import to_model_range_tf
+
+        if self.space == "display":
+            return to_model_range_tf(x, self.convention)
+        if self.convention == "standardised":  # standardising a standardised image changes nothing
             return x
-        return x * self.scale + self.offset
+        return to_model_range_tf(x * self.std + self.mean, self.convention)
 
-    def values(self, x, redirect: bool = False):
-        """Per-example target values (B, n_units) for a batch ``x`` of standardised images (inside a
-        ``tf.function``); the model sees them in its convention."""
-        import tensorflow as tf
+    def model_inputs_np(self, x: np.ndarray) -> np.ndarray:
+        """NumPy version of :meth:`model_input` for a batch (N, H, W, C)."""
+        from cnnviz_gui.core.preprocess import to_model_range
 
+        x = np.asarray(x, np.float32)
+        if self.space == "display":
+            return to_model_range(x, self.convention)
+        if self.convention == "standardised":
+            return x.copy()
+        return to_model_range(x * self.std + self.mean, self.convention)
+
+    def display_np(self, x: np.ndarray) -> np.ndarray:
+        """Display values 0..1 of a batch of optimised images (a standardised image seen by a
+        "standardised" model is stretched between its own minimum and maximum)."""
+        from cnnviz_gui.core.preprocess import from_model_range
+
+        x = np.asarray(x, np.float32)
+        if self.space == "display":
+            return np.clip(x, 0.0, 1.0)
+        return from_model_range(self.model_inputs_np(x), self.convention)
+
+    def layer_output(self, x, redirect: bool = False):
+        """The target layer's whole output (B, h, w, C) or (B, n) for a batch ``x`` (inside a ``tf.function``)."""
         x = self.model_input(x)
         if self._chain is not None:
-            out = self._apply_chain(self._chain, x, redirect, logits=self.info.kind == "logit")
-        else:
-            out = self._probe_fn(x)
-        if len(out.shape) == 4:
-            return tf.reduce_mean(out, axis=[1, 2])
-        return out
+            return self._apply_chain(self._chain, x, redirect, logits=self.info.kind == "logit")
+        return self._probe_fn(x)
+
+    @staticmethod
+    def reduce(out, objective: str = "mean"):
+        """Per-example values (B, n_units) of a layer output: the mean over positions (or the centre
+        neuron) for maps, the values themselves for units."""
+        import tensorflow as tf
+
+        if len(out.shape) != 4:
+            return out
+        if objective == "centre":
+            return out[:, int(out.shape[1]) // 2, int(out.shape[2]) // 2, :]
+        return tf.reduce_mean(out, axis=[1, 2])
+
+    def values(self, x, redirect: bool = False, objective: str = "mean"):
+        """Per-example target values (B, n_units) for a batch ``x`` (inside a ``tf.function``); the model
+        sees ``x`` in its convention."""
+        return self.reduce(self.layer_output(x, redirect), objective)
 
 
 def data_active(

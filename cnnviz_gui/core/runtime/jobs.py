@@ -29,6 +29,7 @@ OP_MODULES = (
     "cnnviz_gui.core.runtime.ops",
     "cnnviz_gui.core.models.ops",
     "cnnviz_gui.core.activations.ops",
+    "cnnviz_gui.core.attribution.ops",
     "cnnviz_gui.core.oip.ops",
     "cnnviz_gui.core.latent.ops",
     "cnnviz_gui.core.training.ops",

@@ -49,5 +49,6 @@ def status(ctx: JobContext, reset_warnings: bool = False) -> dict:
 
 @op("datasets.load")
 def load_dataset(ctx: JobContext, key: str):
-    """A dataset by source name or path (kept for later jobs that name the same key)."""
-    return ctx.store.dataset(key)
+    """A dataset by source name or path (kept for later jobs that name the same key); the window's copy
+    holds 8-bit images as uint8."""
+    return ctx.store.dataset(key).as_bytes()

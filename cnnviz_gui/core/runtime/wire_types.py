@@ -7,8 +7,17 @@ imported here is free of TensorFlow and Qt at import time (the GUI process impor
 
 from __future__ import annotations
 
+from cnnviz_gui.core.activations.predictions import LabelsError, Prediction, Predictions
 from cnnviz_gui.core.activations.probe import Activations, ProbeError
 from cnnviz_gui.core.activations.statistics import ClassStats
+from cnnviz_gui.core.attribution.types import (
+    AttributionError,
+    AttributionRequest,
+    AttributionResult,
+    ClassScore,
+    LiveAttribution,
+    SanityResult,
+)
 from cnnviz_gui.core.datasets import Dataset, DatasetError
 from cnnviz_gui.core.latent.generation import GeneratedSet, GenerationResult
 from cnnviz_gui.core.latent.ops import EncodedDataset, OpenedSpace
@@ -26,7 +35,8 @@ from cnnviz_gui.core.training.jobs import TrainingOutcome, TrainingRequest
 
 TYPES = (
     ModelInfo, LayerInfo, ArchiveSummary, ConventionGuess, OpenedModel,
-    Activations, ClassStats, Dataset,
+    Activations, ClassStats, Dataset, Prediction, Predictions,
+    AttributionRequest, AttributionResult, ClassScore, LiveAttribution, SanityResult,
     OipSettings, OipRequest, OipFrame, OipResult,
     Recognition, Projection, LatentStats, Encoded, GridResult, Interpolation, GeneratedSet, GenerationResult,
     OpenedSpace, EncodedDataset,
@@ -36,5 +46,6 @@ for _cls in TYPES:
     wire_type(_cls)
 
 wire_error(ModelLoadError, "kind", "needs_consent", "unsafe_layers", "summary")
-for _cls in (DatasetError, LatentError, OipTargetError, ProbeError, ImageInputError, StoreError):
+for _cls in (DatasetError, LatentError, OipTargetError, ProbeError, ImageInputError, StoreError, LabelsError):
     wire_error(_cls)
+wire_error(AttributionError)

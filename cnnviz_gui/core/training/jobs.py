@@ -52,10 +52,22 @@ class TrainingOutcome:
     n_samples: int
     history: dict[str, list[float]] = field(default_factory=dict)
     test_metrics: dict[str, float] = field(default_factory=dict)
+    latent: dict = field(default_factory=dict)  # AE/VAE: AutoencoderTrainResult.report() (plain values)
 
     def summary(self) -> str:
         figures = ", ".join(f"{k} {v:.4g}" for k, v in self.test_metrics.items())
         return f"held-out {figures}" if figures else "no held-out samples"
+
+    def latent_summary(self) -> str:
+        """AE/VAE: centre, r99 and the share of prior samples on the data, in one line ('' for a CNN)."""
+        if not self.latent.get("centre"):
+            return ""
+        centre = ", ".join(f"{c:+.2f}" for c in self.latent["centre"][:8])
+        more = ", …" if len(self.latent["centre"]) > 8 else ""
+        return (
+            f"latent centre ({centre}{more}), r99 {self.latent['r99']:.2f}, "
+            f"{self.latent['on_data_share'] * 100:.0f}% of prior samples on the data"
+        )
 
 
 def subset(ds: Dataset, n: int, seed: int = 0) -> Dataset:
@@ -100,4 +112,5 @@ def run_training(request: TrainingRequest, progress=None, cancelled=None) -> Tra
         len(ds),
         res.history,
         test,
+        res.report() if request.kind != "cnn" else {},
     )

@@ -1,8 +1,8 @@
 """The Compare tab: what makes a "4" a "4" (filter correlation patterns).
 
 Top: 2–8 pinned inputs, one row of the selected layer's maps per input, all with the same levels.
-Bottom: class statistics over the Input pane's dataset (mean activation of every map per class, computed on
-the compute thread with progress; maps silent for a class marked) and the difference between two classes.
+Bottom: class statistics over the Input pane's dataset (mean activation of every map per class, computed in
+the compute process with progress; maps silent for a class marked) and the difference between two classes.
 """
 
 from __future__ import annotations

@@ -173,7 +173,14 @@ class ActivationView(QWidget):
         loaded, image = self.state.loaded, self.state.input_image
         if loaded is None or image is None:
             return
+        if not self.isVisible() and self._first_maps_of == loaded.id:
+            self._stale = True  # another tab is shown (e.g. Attribution while drawing): catch up when shown
+            return
+        self._stale = False
         self._requested_at = time.perf_counter()
+        if self._warm_job is not None and self._warm_job.state == "queued":
+            self.bridge.cancel_kind("warm")  # this view first; the warm-up is asked for again afterwards
+            self._warm_job = None
         layers = [self.state.layer] if self.state.layer else []
         params = {"model": loaded.id, "image": image, "convention": self.state.convention, "layers": layers}
         self.bridge.request("activations.forward", params, kind="probe", label="Forward pass",
@@ -188,8 +195,34 @@ class ActivationView(QWidget):
             self._first_maps_of = loaded.id
             log.info("first maps of %s in %.1f s", loaded.info.name, time.time() - loaded.read_started)
             self.first_maps.emit(loaded.info.name)
+        self._warm_up()
 
     _first_maps_of = ""
+    _stale = False
+    _warm_job = None
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.request()
+    _warmed = ""
+
+    def _warm_up(self) -> None:
+        """After the first maps, compile every layer's read-out in the background: later switches are fast."""
+        loaded = self.state.loaded
+        if (
+            loaded is None
+            or self._warmed == loaded.id
+            or (self._warm_job is not None and not self._warm_job.ended)
+        ):
+            return
+
+        def done(ready: bool, model_id=loaded.id) -> None:
+            if ready:
+                self._warmed = model_id
+
+        self._warm_job = self.bridge.request("activations.warm", {"model": loaded.id}, kind="warm",
+                                             label="Preparing every layer", on_result=done)  # fmt: skip
 
     def _on_error(self, err) -> None:
         self.acts = None

@@ -80,6 +80,11 @@ class DrawingCanvas(QWidget):
         return True
 
     @property
+    def drawing(self) -> bool:
+        """A stroke is being drawn (pressed, not yet released)."""
+        return self._last is not None
+
+    @property
     def can_undo(self) -> bool:
         return bool(self._undo)
 

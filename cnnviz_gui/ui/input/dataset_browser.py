@@ -258,10 +258,11 @@ class DatasetBrowser(QWidget):
             self.spin.blockSignals(True)
             self.spin.setValue(index)
             self.spin.blockSignals(False)
-        self.preview.set_image(ds.x[index])
+        image = ds.image(index)
+        self.preview.set_image(image)
         self._update_strip()
         self._update_info()
-        self.sample_chosen.emit(ds.x[index], self.describe(index))
+        self.sample_chosen.emit(image, self.describe(index))
 
     def describe(self, index: int) -> str:
         ds = self.dataset
@@ -285,7 +286,7 @@ class DatasetBrowser(QWidget):
             self._strip_page = page
             self.strip.clear()
             for k in self._filtered[page * STRIP_PAGE : (page + 1) * STRIP_PAGE]:
-                item = QListWidgetItem(thumbnail(ds.x[k], 40), "")
+                item = QListWidgetItem(thumbnail(ds.image(k), 40), "")
                 item.setData(Qt.ItemDataRole.UserRole, int(k))
                 item.setToolTip(f"#{k}: {ds.class_names[int(ds.y[k])]}")
                 self.strip.addItem(item)

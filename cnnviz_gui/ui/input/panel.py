@@ -194,6 +194,7 @@ class InputPanel(QWidget):
 
         self.browser.sample_chosen.connect(self._on_sample_chosen)
         self.draw.canvas.ink_changed.connect(self._on_ink_changed)
+        self.draw.canvas.stroke_finished.connect(self._on_stroke_finished)
         self.image_panel.open_button.clicked.connect(self._open_image_dialog)
         self.image_panel.invert_box.currentIndexChanged.connect(self._reload_image)
         self.image_panel.mnist_box.toggled.connect(self._reload_image)
@@ -244,7 +245,11 @@ class InputPanel(QWidget):
     # -- drawing ------------------------------------------------------------------------------------------
     def _on_ink_changed(self) -> None:
         digit = self.draw.convert()
-        self.state.set_input(digit[..., None], "a drawing")
+        self.state.set_input(digit[..., None], "a drawing", settled=not self.draw.canvas.drawing)
+
+    def _on_stroke_finished(self) -> None:
+        if self.tabs.currentWidget() is self.draw:
+            self.state.settle_input()
 
     # -- image file ---------------------------------------------------------------------------------------
     def _open_image_dialog(self) -> None:

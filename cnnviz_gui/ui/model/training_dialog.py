@@ -303,7 +303,7 @@ class TrainingDialog(QDialog):
             on_progress=self._on_progress,
             on_stopped=lambda _partial: self._on_cancelled(),
         )
-        if not self._active:  # a synchronous compute thread (tests) has finished already
+        if not self._active:  # a synchronous compute (tests) has finished already
             self.job = None
 
     def stop(self) -> None:

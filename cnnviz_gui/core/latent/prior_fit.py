@@ -1,0 +1,116 @@
+"""How well encoded data sit on a VAE's prior N(0, I): centre, radius and the prior samples that land on data.
+
+A VAE trained to convergence is centred on its prior (a shift of the whole latent cloud costs KL and is free
+for the decoder, whose first layer absorbs it) and its prior samples decode to data-like images because they
+land where data are encoded. A plain AE is neither. These figures let a person who trains their own model
+see which it is. NumPy only; the encoding is done by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from cnnviz_gui.core.latent.generation import EMPTY_FACTOR, data_gaps
+
+#: a latent space counts as centred when every axis of the data's mean lies within this of the origin
+CENTRE_TOLERANCE = 0.25
+#: ... and as covering the prior when at least this share of prior samples lands on the data
+ON_DATA_TARGET = 0.75
+
+
+@dataclass
+class PriorFit:
+    """Figures of encoded points ``z`` (``z_mean`` for a VAE) against the prior N(0, I).
+
+    ``centre``: mean of the points per axis; ``spread``: their standard deviation per axis; ``r99``: radius
+    around the origin holding 99% of them; ``on_data_share``: share of ``n_prior`` samples of N(0, I) lying
+    within ``factor`` x the median nearest-neighbour spacing of some encoded point; ``posterior_variance``:
+    mean of exp(``z_log_var``) per axis (VAE only, else ``None``).
+    """
+
+    centre: list[float]
+    spread: list[float]
+    r99: float
+    on_data_share: float
+    n_points: int
+    n_prior: int
+    factor: float
+    posterior_variance: list[float] | None = None
+
+    @property
+    def centred(self) -> bool:
+        return bool(np.all(np.abs(self.centre) <= CENTRE_TOLERANCE))
+
+    @property
+    def covers_prior(self) -> bool:
+        return self.on_data_share >= ON_DATA_TARGET
+
+    def to_dict(self) -> dict:
+        """Plain values only (lists, floats, ints), for a training outcome or a session."""
+        return asdict(self)
+
+    def format_lines(self, name: str = "z") -> list[str]:
+        """Lines for a person: centre, r99, on-data share (and posterior variances for a VAE)."""
+        centre = ", ".join(f"{c:+.2f}" for c in self.centre[:8]) + (", …" if len(self.centre) > 8 else "")
+        spread = ", ".join(f"{s:.2f}" for s in self.spread[:8]) + (", …" if len(self.spread) > 8 else "")
+        lines = [
+            f"latent centre (mean of {name} per axis): ({centre}); spread (std per axis): ({spread})",
+            f"radius around the origin holding 99% of the points: r99 = {self.r99:.2f}",
+            f"prior samples on the data: {self.on_data_share * 100:.0f}% of {self.n_prior:,} samples of N(0, I) "
+            f"lie within {self.factor:g}x the median nearest-neighbour spacing of an encoded point",
+        ]
+        if self.posterior_variance is not None:
+            pv = ", ".join(f"{v:.3g}" for v in self.posterior_variance[:8])
+            lines.append(
+                f"posterior variances (mean of exp(z_log_var) per axis): ({pv}{', …' if len(self.posterior_variance) > 8 else ''})"
+            )
+        return lines
+
+    def verdict(self) -> str:
+        """One line for a VAE: centred on its prior and covering it, or what to try."""
+        if self.centred and self.covers_prior:
+            return (
+                f"centred on the prior (|centre| <= {CENTRE_TOLERANCE:g} per axis) and "
+                f"{self.on_data_share * 100:.0f}% of prior samples on the data: converged"
+            )
+        what = []
+        if not self.centred:
+            what.append(f"not centred (|centre| > {CENTRE_TOLERANCE:g} on some axis)")
+        if not self.covers_prior:
+            what.append(
+                f"only {self.on_data_share * 100:.0f}% of prior samples on the data (< {ON_DATA_TARGET:.0%})"
+            )
+        return (
+            "; ".join(what) + ": not converged to its prior; train longer (--epochs) or check the KL weight"
+        )
+
+
+def prior_fit(
+    z: np.ndarray,
+    z_log_var: np.ndarray | None = None,
+    n_prior: int = 2000,
+    seed: int = 0,
+    factor: float = EMPTY_FACTOR,
+) -> PriorFit:
+    """Measure encoded points ``z`` (N, d) against N(0, I); see :class:`PriorFit`."""
+    z = np.asarray(z, np.float32)
+    if z.ndim != 2 or len(z) < 2:
+        raise ValueError(f"expected at least two encoded points of shape (N, d), got {z.shape}")
+    prior = np.random.default_rng(seed).standard_normal((n_prior, z.shape[1])).astype(np.float32)
+    gaps = data_gaps(prior, z, seed)
+    z64 = z.astype(np.float64)
+    pv = None
+    if z_log_var is not None:
+        pv = [float(v) for v in np.exp(np.asarray(z_log_var, np.float64)).mean(axis=0)]
+    return PriorFit(
+        centre=[float(c) for c in z64.mean(axis=0)],
+        spread=[float(s) for s in z64.std(axis=0)],
+        r99=float(np.percentile(np.linalg.norm(z64, axis=1), 99)),
+        on_data_share=float((gaps <= factor).mean()),
+        n_points=len(z),
+        n_prior=int(n_prior),
+        factor=float(factor),
+        posterior_variance=pv,
+    )
