@@ -8,12 +8,13 @@ import sys
 import time
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from cnnviz_gui.core.resources import resource_path
 from cnnviz_gui.core.runtime.compute_process import ComputeProcess
+from cnnviz_gui.core.runtime.diagnostics import rss_mb
 from cnnviz_gui.core.runtime.logs import install_crash_handler, setup_logging
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.main_window import MainWindow
@@ -94,15 +95,27 @@ def run_app(model_path: str | None = None) -> int:
 
 
 def _watch_startup(window: MainWindow) -> None:
-    """Timing marks, an optional watchdog (``CNNVIZ_WATCHDOG=1`` logs GUI stalls), exit for benchmarks."""
+    """Timing marks, an optional watchdog (``CNNVIZ_WATCHDOG=1`` logs GUI stalls), exit for benchmarks.
+
+    With ``CNNVIZ_TIMING=1``: ``model-ready`` when the model is open, ``first-maps`` when its first maps are on
+    screen, and ``cnnviz-rss <GUI MB> <compute MB>`` when the window closes (both processes still running).
+    ``CNNVIZ_EXIT_WHEN_READY=1`` closes the window once the first maps are shown.
+    """
 
     def ready(_loaded) -> None:
         window.state.model_changed.disconnect(ready)
         timing_mark("model-ready")
+
+    def first_maps(_name: str) -> None:
+        window.activation_view.first_maps.disconnect(first_maps)
+        timing_mark("first-maps")
         if os.environ.get("CNNVIZ_EXIT_WHEN_READY"):
             QTimer.singleShot(300, window.close)
 
     window.state.model_changed.connect(ready)
+    window.activation_view.first_maps.connect(first_maps)
+    if os.environ.get("CNNVIZ_TIMING"):
+        window.installEventFilter(_MemoryAtClose(window))
     if os.environ.get("CNNVIZ_WATCHDOG"):
         from cnnviz_gui.ui.watchdog import GuiWatchdog
 
@@ -116,3 +129,21 @@ def _watch_startup(window: MainWindow) -> None:
                 print(f"cnnviz-stall {wd.max_stall_ms:.1f} {wd.max_gap_ms:.1f}", file=sys.stderr, flush=True)
 
         QApplication.instance().aboutToQuit.connect(report)
+
+
+class _MemoryAtClose(QObject):
+    """Prints ``cnnviz-rss <GUI MB> <compute MB>`` when the window is about to close (before the window's
+    own close handler ends the compute process)."""
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.printed = False
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.window and event.type() == QEvent.Type.Close and not self.printed:
+            self.printed = True
+            pid = getattr(self.window.bridge.backend, "pid", None)  # the process running now
+            compute = rss_mb(pid) if pid else float("nan")
+            print(f"cnnviz-rss {rss_mb():.1f} {compute:.1f}", file=sys.stderr, flush=True)
+        return False
