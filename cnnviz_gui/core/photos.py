@@ -125,7 +125,7 @@ def photo_for_model(
         raise PhotoError(f"the model's input {shape} is not an image with 1 or 3 channels")
     known = [s for s in shape[:2] if s is not None]
     img = open_photo(source, draft_size=(max(known), max(known)) if known else None)
-    size = img.size
+    size = _stored_size(source, img)
     if shape[-1] == 3:
         return photo_to_input(img, shape, mode), size, False
     grey = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
@@ -134,3 +134,19 @@ def photo_for_model(
     if flip:
         grey = 1.0 - grey
     return photo_to_input(grey, shape, mode), size, flip
+
+
+def _stored_size(source, opened) -> tuple[int, int]:
+    """The (width, height) of the photo as stored and upright (a JPEG decoded at a reduced scale is
+    smaller than that)."""
+    from PIL import Image
+
+    if isinstance(source, Image.Image):
+        return source.size
+    try:
+        with Image.open(source) as img:
+            w, h = img.size
+            orientation = img.getexif().get(0x0112, 1)
+    except Exception:
+        return opened.size
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)

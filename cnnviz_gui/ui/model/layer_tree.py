@@ -62,9 +62,22 @@ def group_runs(layers: list[LayerInfo]) -> list[tuple[str | None, list[LayerInfo
     return runs
 
 
+def _type_starts(type_name: str) -> list[str]:
+    """The type name from each of its words on, lower case: ZeroPadding2D -> zeropadding2d, padding2d."""
+    starts = [
+        i for i, ch in enumerate(type_name) if ch.isupper() and (i == 0 or not type_name[i - 1].isupper())
+    ]
+    return [type_name[i:].lower() for i in (starts or [0])]
+
+
 def matches(layer: LayerInfo, text: str) -> bool:
-    """Whether the filter ``text`` (lower case) is part of the layer's name, type or block."""
-    return text in layer.name.lower() or text in layer.type.lower() or text in (layer.block or "").lower()
+    """Whether the filter ``text`` (lower case) is part of the layer's name or block, or begins its type or
+    a word of it ("add" finds ``Add`` layers but not ``ZeroPadding2D``; "norm" finds ``BatchNormalization``)."""
+    return (
+        text in layer.name.lower()
+        or text in (layer.block or "").lower()
+        or any(start.startswith(text) for start in _type_starts(layer.type))
+    )
 
 
 class LayerTree(QTreeWidget):
