@@ -273,7 +273,7 @@ class ActivationView(QWidget):
                 self.stack.setCurrentWidget(self.browser)
             return
         layer, out = cur
-        maps = maps_of(out)
+        maps = self._maps(out)
         if maps is None:
             self._render_units(layer, out, info)
         else:
@@ -296,6 +296,13 @@ class ActivationView(QWidget):
 
     render_count = 0
     last_render_ms = 0.0
+    _maps_of: tuple = (None, None)
+
+    def _maps(self, out: np.ndarray) -> np.ndarray | None:
+        """``maps_of(out)``, converted once per output (a 112x112x64 output is 3 MB to reorder)."""
+        if self._maps_of[0] is not out:
+            self._maps_of = (out, maps_of(out))
+        return self._maps_of[1]
 
     def _render_units(self, layer: str, out: np.ndarray, info) -> None:
         self.units.set_values(out, self.cmap)
@@ -315,7 +322,7 @@ class ActivationView(QWidget):
     def _show_large(self, i: int | None) -> None:
         self.browser.show_map(i)
         cur = self.current_output()
-        maps = maps_of(cur[1]) if cur is not None else None
+        maps = self._maps(cur[1]) if cur is not None else None
         if maps is None or i is None or not 0 <= i < len(maps):
             if self.large.index is not None or self.large._title == "":
                 self.large.show_map(None, None, self.cmap)

@@ -268,6 +268,8 @@ class LayerTree(QTreeWidget):
         that hold them opened; an empty text shows everything again. Returns how many layers match."""
         was, self._filter = self._filter, text.strip().lower()
         text = self._filter
+        if not was and not text:  # nothing hidden before or now
+            return len(self._layers)
         self.setUpdatesEnabled(False)
         try:
             count = 0
