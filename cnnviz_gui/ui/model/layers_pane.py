@@ -16,12 +16,19 @@ from cnnviz_gui.ui.state import AppState
 LINK_PREFIX = "layer:"
 
 
+#: names listed per line of the details (the rest counted; all are in the row's tooltip)
+MAX_LINKS = 6
+
+
 def layer_links(names: list[str], known) -> str:
-    """Names as links (``layer:<name>``) where ``known(name)`` (a layer of the tree), else plain text."""
+    """Names as links (``layer:<name>``) where ``known(name)`` (a layer of the tree), else plain text; after
+    MAX_LINKS names, how many more."""
     parts = []
-    for name in names:
+    for name in names[:MAX_LINKS]:
         text = html.escape(name)
         parts.append(f'<a href="{LINK_PREFIX}{text}">{text}</a>' if known(name) else f"{text} (its input)")
+    if len(names) > MAX_LINKS:
+        parts.append(f"and {len(names) - MAX_LINKS} more")
     return ", ".join(parts)
 
 
@@ -65,7 +72,7 @@ class LayersPane(QWidget):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.details.setFixedHeight(self.details.fontMetrics().lineSpacing() * 4 + 6)
+        self.details.setFixedHeight(self.details.fontMetrics().lineSpacing() * 5 + 6)
         self.details.setToolTip("What feeds the layer and what it feeds: click a name to go there")
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)

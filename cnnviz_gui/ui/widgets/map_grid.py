@@ -82,6 +82,8 @@ class TileLabels(pg.GraphicsObject):
         self._centered = False
         self.font = QFont()
         self.font.setPixelSize(10)
+        self.small_font = QFont()
+        self.small_font.setPixelSize(8)
 
     def set_items(self, items: list[tuple[float, float, str]], tile: float, centered: bool = False) -> None:
         self.prepareGeometryChange()
@@ -106,8 +108,8 @@ class TileLabels(pg.GraphicsObject):
         if abs(tr.m11()) * self._tile < self._min_pixels:
             return
         p.setTransform(QTransform())
-        p.setFont(self.font)
         side = abs(tr.m11()) * self._tile
+        p.setFont(self.font if side >= 40 else self.small_font)  # small tiles: a smaller index
         for dx, color in ((1, self._shadow), (0, self._color)):
             p.setPen(color)
             for x, y, text in self._items:
@@ -117,7 +119,7 @@ class TileLabels(pg.GraphicsObject):
                         QRectF(pt.x() + dx, pt.y() + dx, side, side), Qt.AlignmentFlag.AlignCenter, text
                     )
                 else:
-                    p.drawText(QPointF(pt.x() + 2 + dx, pt.y() + 11 + dx), text)
+                    p.drawText(QPointF(pt.x() + 2 + dx, pt.y() + (11 if side >= 40 else 9) + dx), text)
 
 
 class MapGrid(QWidget):
