@@ -231,3 +231,28 @@ def test_the_top_5_classes_with_imagenet_names_and_a_labels_file(resnet_window, 
     json.dump({str(i): [f"n{i:08d}", f"label {i}"] for i in range(1000)}, (tmp_path / "idx.json").open("w"))
     assert panel.load_labels_file(str(tmp_path / "idx.json"))
     assert bars.shown_names[0] == f"label {order[0]}" and not panel.message.isVisibleTo(panel)
+
+
+def test_map_order_top_n_page_size_top_k_and_labels_file_come_back_with_the_session(resnet_window, tmp_path):
+    view = resnet_window.activation_view
+    (tmp_path / "names.txt").write_text("\n".join(f"n{i}" for i in range(1000)))
+    view.browser.set_sort("max")
+    view.browser.set_top(64)
+    view.browser.set_page_size(256)
+    view.predictions.top_spin.setValue(8)
+    assert view.predictions.load_labels_file(str(tmp_path / "names.txt"))
+    saved = view.session_state()
+    view.browser.set_sort("index")
+    view.browser.set_top(0)
+    view.browser.set_page_size(0)
+    view.predictions.top_spin.setValue(5)
+    view.predictions.clear_labels()
+    assert view.probs.shown_names[0] != f"n{view.probs.shown[0]}"
+    view.restore_session(saved)
+    assert (view.browser.sort, view.browser.top) == ("max", 64)
+    assert view.browser.page_size_box.currentData() == 256
+    assert len(view.probs.shown) == 8 and view.probs.shown_names[0] == f"n{view.probs.shown[0]}"
+    view.restore_session(
+        {"maps": {"sort": "nonsense", "top": True}, "labels_file": str(tmp_path / "gone.txt")}
+    )
+    assert view.browser.sort == "max" and view.browser.top == 64  # bad values are ignored
