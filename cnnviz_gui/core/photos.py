@@ -108,3 +108,45 @@ def photo_to_input(source, input_shape: tuple, mode: str = "crop", fill: float =
         w = w or max(1, int(round(iw * scale)))
         source = img
     return fit_photo(source, (h, w), mode, channels=int(c), fill=fill)
+
+
+def photo_for_model(
+    source, input_shape: tuple, mode: str = "crop", invert: bool | None = None
+) -> tuple[np.ndarray, tuple[int, int], bool]:
+    """A photo as the model gets it, for the Input pane: (input (H, W, C) in 0..1, the photo's (width,
+    height), whether it was inverted).
+
+    RGB models get the photo in colour (a grey photo as three equal channels). Grey models get it in grey,
+    inverted when ``invert`` is true, or when ``invert`` is None and its border is light (a dark digit on
+    paper becomes MNIST's light-on-black); padding is black after that.
+    """
+    shape = tuple(input_shape)
+    if len(shape) != 3 or shape[-1] not in (1, 3):
+        raise PhotoError(f"the model's input {shape} is not an image with 1 or 3 channels")
+    known = [s for s in shape[:2] if s is not None]
+    img = open_photo(source, draft_size=(max(known), max(known)) if known else None)
+    size = _stored_size(source, img)
+    if shape[-1] == 3:
+        return photo_to_input(img, shape, mode), size, False
+    grey = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    flip = bool(invert) if invert is not None else float(np.median(border)) > 0.5
+    if flip:
+        grey = 1.0 - grey
+    return photo_to_input(grey, shape, mode), size, flip
+
+
+def _stored_size(source, opened) -> tuple[int, int]:
+    """The (width, height) of the photo as stored and upright (a JPEG decoded at a reduced scale is
+    smaller than that)."""
+    from PIL import Image
+
+    if isinstance(source, Image.Image):
+        return source.size
+    try:
+        with Image.open(source) as img:
+            w, h = img.size
+            orientation = img.getexif().get(0x0112, 1)
+    except Exception:
+        return opened.size
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)

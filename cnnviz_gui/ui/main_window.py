@@ -34,7 +34,7 @@ from cnnviz_gui.ui.input.panel import InputPanel
 from cnnviz_gui.ui.latent.panel import LatentPanel
 from cnnviz_gui.ui.menus import build_menus, tab_action
 from cnnviz_gui.ui.messages import Messages
-from cnnviz_gui.ui.model.layer_tree import LayerTree
+from cnnviz_gui.ui.model.layers_pane import LayersPane
 from cnnviz_gui.ui.model.opener import ModelOpener
 from cnnviz_gui.ui.model.panel import ModelPanel
 from cnnviz_gui.ui.model.summary import SummaryView
@@ -92,8 +92,9 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.model_panel.open_requested.connect(self.open_dialog)
         self.model_panel.recent_chosen.connect(self.open_model_file)
         self.model_dock = self.add_dock("Model", self.model_panel, left)
-        self.layer_tree = LayerTree(state)
-        self.layers_dock = self.add_dock("Layers", self.layer_tree, left)
+        self.layers_pane = LayersPane(state)
+        self.layer_tree = self.layers_pane.tree
+        self.layers_dock = self.add_dock("Layers", self.layers_pane, left)
         self.summary_view = self.add_view(SummaryView(state, bridge))
         self.input_panel = InputPanel(state, bridge)
         self.input_dock = self.add_dock("Input", self.input_panel, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -207,6 +208,12 @@ class MainWindow(WindowDialogs, QMainWindow):
             self.input_panel.select_sample(0)
             if self.tabs.currentWidget() is self.summary_view:  # unless the person went to another tab
                 self.tabs.setCurrentWidget(self.activation_view)
+
+    def find_layer(self) -> None:
+        """Show the Layers dock and put the cursor in its filter box (Ctrl+F)."""
+        self.layers_dock.show()
+        self.layers_dock.raise_()
+        self.layers_pane.focus_filter()
 
     def recent_files(self) -> list[str]:
         return self.opener.recent_files()

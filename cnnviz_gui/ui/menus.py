@@ -66,6 +66,8 @@ def build_menus(w: MainWindow) -> None:
     step = lambda d: w.tabs.setCurrentIndex((w.tabs.currentIndex() + d) % w.tabs.count())  # noqa: E731
     w.view_menu.addActions([_action(w, "&Next tab", lambda: step(1), "Ctrl+PgDown"),
                             _action(w, "&Previous tab", lambda: step(-1), "Ctrl+PgUp")])  # fmt: skip
+    w.find_layer_action = _action(w, "&Find a layer", w.find_layer, "Ctrl+F")
+    w.view_menu.addAction(w.find_layer_action)
 
     help_menu = bar.addMenu("&Help")
     w.guide_action = _action(w, "&User guide", w.user_guide, "F1")

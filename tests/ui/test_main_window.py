@@ -39,6 +39,7 @@ def test_open_default_model_fills_tree_and_summary(window, default_model_path):
     assert "mnist_cnn" in window.windowTitle()
     conv1 = window.layer_tree.layer_item("Conv2D_1")
     assert conv1.text(1) == "Conv2D" and conv1.text(2) == "26 x 26 x 32" and conv1.text(4) == "3x3"
+    window.layer_tree.expandItem(conv1)  # map rows are made when a layer is opened
     maps = [conv1.child(i).text(0) for i in range(conv1.childCount())]
     assert maps[0] == "map 0" and maps[-1] == "map 31" and len(maps) == 32
     assert window.layer_tree.layer_item("Dense_1").text(4) == "whole input"
@@ -92,6 +93,7 @@ def test_map_rows_are_not_cut_off_when_a_layer_opens(window, default_model_path)
 def test_tree_selection_and_state_follow_each_other(window, default_model_path, qtbot):
     window.open_model_file(str(default_model_path))
     conv2 = window.layer_tree.layer_item("Conv2D_2")
+    window.layer_tree.expandItem(conv2)  # as a click on its arrow does
     window.layer_tree.setCurrentItem(conv2.child(5))  # as a click does
     assert window.state.layer == "Conv2D_2" and window.state.maps == [5]
     window.state.select_maps("Conv2D_3", [7, 9])

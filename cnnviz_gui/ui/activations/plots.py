@@ -19,8 +19,18 @@ TOP_BRUSH = pg.mkBrush("#ff9f1c")
 BAR_BRUSH = pg.mkBrush("#5b8fd6")
 
 
+#: outputs with at most this many classes show a bar for every class; more show the top k
+ALL_BARS_UP_TO = 20
+#: characters of a class name drawn beside its bar (ImageNet names can be long)
+NAME_CHARS = 34
+
+
 class ProbabilityBars(pg.PlotWidget):
-    """Class-probability bar chart with the top class highlighted."""
+    """Class probabilities: every class as a bar (up to 20 classes), else the ``top`` most probable with
+    their names written on the bars; the top class highlighted.
+
+    Live updates change bar lengths and texts only: in top-k mode the names are text items inside the plot,
+    so a new set of classes never changes the axis (and the layout) while a person draws."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -38,31 +48,92 @@ class ProbabilityBars(pg.PlotWidget):
         self.prediction = pg.TextItem("", color="#202020", anchor=(1, 0))
         self.prediction.setPos(1.0, -1.6)
         self.addItem(self.prediction)
+        self.name_items: list[pg.TextItem] = []
         self.probabilities: np.ndarray | None = None
+        self.shown: list[int] = []  # the classes with a bar, top to bottom
+        self.shown_names: list[str] = []
         self._ticks: tuple = ()
+        self._mode: tuple = ()
         self.text = ""
+        self.top = 5
+
+    def set_top(self, k: int) -> None:
+        """How many classes the top-k mode shows (1..20)."""
+        self.top = max(1, min(int(k), ALL_BARS_UP_TO))
+        if self.probabilities is not None:
+            self.set_probabilities(self.probabilities, self._names, self._note)
+
+    _names: list[str] | None = None
+    _note = ""
 
     def set_probabilities(self, p: np.ndarray | None, names: list[str] | None = None, note: str = "") -> None:
-        """Update bar lengths and the prediction text; axis ticks and ranges only when the classes change."""
-        self.probabilities = p
+        """Update bar lengths and texts; axis ticks and ranges only when the classes (or k) change."""
+        self.probabilities, self._names, self._note = p, names, note
         if p is None:
             self.bars.setOpts(x0=[], y=[], width=[], brushes=[])
+            self._set_names([])
+            self.shown, self.shown_names = [], []
             self.text = "no class output"
             self.prediction.setText(self.text)
             return
         n = len(p)
         names = names if names and len(names) == n else [str(i) for i in range(n)]
         top = int(np.argmax(p))
-        brushes = [TOP_BRUSH if i == top else BAR_BRUSH for i in range(n)]
-        self.bars.setOpts(x0=np.zeros(n), y=np.arange(n), width=p, height=0.7, brushes=brushes)
-        ticks = tuple(names)
-        if ticks != self._ticks:
-            self._ticks = ticks
-            self.getAxis("left").setTicks([[(i, names[i]) for i in range(n)]])
-            self.setYRange(-1.6, n - 0.4, padding=0)  # a free row on top for the prediction text
-            self.prediction.setPos(1.0, -1.6)
+        if n <= ALL_BARS_UP_TO:
+            shown = list(range(n))
+            self._set_names([])
+            self._set_mode(("all", n))
+            ticks = tuple(names)
+            if ticks != self._ticks:
+                self._ticks = ticks
+                self.getAxis("left").setTicks([[(i, names[i]) for i in range(n)]])
+        else:
+            k = min(self.top, n)
+            shown = [int(i) for i in np.lexsort((np.arange(n), -np.asarray(p, np.float64)))[:k]]
+            self._set_mode(("top", k))
+            self._set_names([f"{_short(names[i])}  {p[i] * 100:.1f}%" for i in shown])
+        self.shown, self.shown_names = shown, [names[i] for i in shown]
+        brushes = [TOP_BRUSH if i == top else BAR_BRUSH for i in shown]
+        self.bars.setOpts(x0=np.zeros(len(shown)), y=np.arange(len(shown)), width=p[shown], height=0.7,
+                          brushes=brushes)  # fmt: skip
         self.text = f"predicted {names[top]} ({p[top] * 100:.1f}%){note}"
-        self.prediction.setHtml(f"<b>predicted {names[top]}</b> ({p[top] * 100:.1f}%){note}")
+        self.prediction.setHtml(f"<b>predicted {_short(names[top])}</b> ({p[top] * 100:.1f}%){note}")
+
+    def _set_mode(self, mode: tuple) -> None:
+        """All bars with class ticks, or the top k with names on the bars (axis hidden)."""
+        if mode == self._mode:
+            return
+        self._mode = mode
+        rows = mode[1]
+        if mode[0] == "top":
+            self._ticks = ()
+            self.getAxis("left").setTicks([[]])
+            self.showAxis("left", False)
+            self.setTitle(f"top {rows} classes", size="10pt")
+        else:
+            self.showAxis("left", True)
+            self.setTitle("class probabilities", size="10pt")
+        self.setYRange(-1.6, rows - 0.4, padding=0)  # a free row on top for the prediction text
+        self.prediction.setPos(1.0, -1.6)
+
+    def _set_names(self, texts: list[str]) -> None:
+        while len(self.name_items) < len(texts):
+            item = pg.TextItem("", color="#202020", anchor=(0, 0.5))
+            self.addItem(item)
+            self.name_items.append(item)
+        for row, item in enumerate(self.name_items):
+            if row < len(texts):
+                if item.toPlainText() != texts[row]:
+                    item.setText(texts[row])
+                item.setPos(0.0, row)
+                item.setVisible(True)
+            else:
+                item.setVisible(False)
+
+
+def _short(name: str) -> str:
+    """A class name cut to NAME_CHARS characters ("great grey owl, great gray…")."""
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
 
 
 class UnitBars(pg.PlotWidget):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -24,12 +25,13 @@ from PySide6.QtWidgets import (
 
 from cnnviz_gui.core.activations.maps import maps_of
 from cnnviz_gui.core.activations.probe import Activations
-from cnnviz_gui.ui.activations.plots import LargeMap, ProbabilityBars, UnitBars
+from cnnviz_gui.ui.activations.map_browser import MapBrowser
+from cnnviz_gui.ui.activations.plots import LargeMap, UnitBars
+from cnnviz_gui.ui.activations.predictions_panel import PredictionsPanel
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.state import AppState
 from cnnviz_gui.ui.widgets.colour_choice import ColourChoice
 from cnnviz_gui.ui.widgets.image_widgets import LiveLabel
-from cnnviz_gui.ui.widgets.map_grid import MapGrid
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,6 @@ class ActivationView(QWidget):
         self.state = state
         self.bridge = bridge
         self.acts: Activations | None = None
-        self.class_names: list[str] | None = None
         self.last_latency_ms: float | None = None
         self._requested_at = 0.0
 
@@ -68,16 +69,18 @@ class ActivationView(QWidget):
         top.addWidget(self.colours)
         top.addWidget(self.levels_box)
 
-        self.grid = MapGrid()
+        self.browser = MapBrowser()
+        self.grid = self.browser.grid
         self.units = UnitBars()
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.grid)
+        self.stack.addWidget(self.browser)
         self.stack.addWidget(self.units)
         self.large = LargeMap()
-        self.probs = ProbabilityBars()
+        self.predictions = PredictionsPanel()
+        self.probs = self.predictions.bars
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.large)
-        right.addWidget(self.probs)
+        right.addWidget(self.predictions)
         right.setSizes([300, 300])
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.stack)
@@ -93,7 +96,7 @@ class ActivationView(QWidget):
 
         self.colours.changed.connect(self._on_style_changed)
         self.levels_box.currentIndexChanged.connect(self._on_style_changed)
-        self.grid.map_clicked.connect(self._on_map_clicked)
+        self.browser.map_clicked.connect(self._on_map_clicked)
         self.large.hovered.connect(
             lambda r, c, v: self.grid.readout.setText(
                 f"map {self.large.index}  row {r}, col {c}  value {v:.4g}"
@@ -107,7 +110,7 @@ class ActivationView(QWidget):
         state.maps_selected.connect(self._on_maps_selected)
         state.dataset_changed.connect(lambda ds: self.set_class_names(list(ds.class_names)))
         self.large.show_map(None, None, self.cmap)
-        self.grid.clear("Open a model and choose an input")
+        self.browser.clear("Open a model and choose an input")
         if state.loaded is not None:
             self._on_model_changed(state.loaded)
 
@@ -120,19 +123,37 @@ class ActivationView(QWidget):
     def per_map(self) -> bool:
         return self.levels_box.currentIndex() == 1
 
+    @property
+    def class_names(self) -> list[str] | None:
+        """The class names in use: a labels file, the dataset's, the ImageNet names or the indices."""
+        return self.predictions.class_names
+
     def set_class_names(self, names: list[str] | None) -> None:
-        self.class_names = names
-        self.render()
+        """The dataset's class names (used when their count fits the model's output)."""
+        self.predictions.set_dataset_names(names)
 
     # -- sessions and preferences --------------------------------------------------------------------
     def session_state(self) -> dict:
-        return {**self.colours.session_state(), "levels_per_map": self.per_map}
+        return {
+            **self.colours.session_state(),
+            "levels_per_map": self.per_map,
+            "maps": self.browser.session_state(),
+            "labels_file": self.predictions.labels_path,
+            "top_classes": self.predictions.top_spin.value(),
+        }
 
     def restore_session(self, state: dict) -> None:
         """Colour map (when it was chosen in the view, else the preference stays) and levels mode."""
         self.colours.restore_session(state)
         if isinstance(state.get("levels_per_map"), bool):
             self.levels_box.setCurrentIndex(1 if state["levels_per_map"] else 0)
+        if isinstance(state.get("maps"), dict):
+            self.browser.restore_session(state["maps"])
+        if isinstance(state.get("top_classes"), int) and not isinstance(state["top_classes"], bool):
+            self.predictions.top_spin.setValue(state["top_classes"])
+        labels = state.get("labels_file")
+        if isinstance(labels, str) and labels and Path(labels).is_file():
+            self.predictions.load_labels_file(labels)
 
     def apply_preferences(self, prefs) -> None:
         """The default colour map, unless the person chose one in this view."""
@@ -227,8 +248,8 @@ class ActivationView(QWidget):
 
     def _on_error(self, err) -> None:
         self.acts = None
-        self.grid.clear(f"The forward pass failed: {err.message}")
-        self.stack.setCurrentWidget(self.grid)
+        self.browser.clear(f"The forward pass failed: {err.message}")
+        self.stack.setCurrentWidget(self.browser)
         self.status.setText("forward pass failed")
 
     # -- drawing --------------------------------------------------------------------------------------
@@ -253,24 +274,24 @@ class ActivationView(QWidget):
         t = time.perf_counter()
         info = self.state.info
         if self.acts is not None:
-            self.probs.set_probabilities(
-                self.acts.probabilities, self.class_names, " from logits" if self.acts.from_logits else ""
+            self.predictions.set_probabilities(
+                self.acts.probabilities, " from logits" if self.acts.from_logits else ""
             )
         cur = self.current_output()
         if cur is None:
             if info is not None and self.state.layer and self.acts is not None:
-                self.grid.clear(f"{self.state.layer} cannot be read out in this model")
-                self.stack.setCurrentWidget(self.grid)
+                self.browser.clear(f"{self.state.layer} cannot be read out in this model")
+                self.stack.setCurrentWidget(self.browser)
             return
         layer, out = cur
-        maps = maps_of(out)
+        maps = self._maps(out)
         if maps is None:
             self._render_units(layer, out, info)
         else:
-            if self.stack.currentWidget() is not self.grid:
-                self.stack.setCurrentWidget(self.grid)
+            if self.stack.currentWidget() is not self.browser:
+                self.stack.setCurrentWidget(self.browser)
                 self.large.setVisible(True)
-            self.grid.set_maps(maps, per_map=self.per_map)
+            self.browser.set_maps(maps, per_map=self.per_map)
             n, h, w = maps.shape
             silent = int((maps.reshape(n, -1).max(axis=1) <= 0).sum())
             self._set_text(self.layer_label, f"{layer} — {n} maps of {h}x{w}")
@@ -286,6 +307,13 @@ class ActivationView(QWidget):
 
     render_count = 0
     last_render_ms = 0.0
+    _maps_of: tuple = (None, None)
+
+    def _maps(self, out: np.ndarray) -> np.ndarray | None:
+        """``maps_of(out)``, converted once per output (a 112x112x64 output is 3 MB to reorder)."""
+        if self._maps_of[0] is not out:
+            self._maps_of = (out, maps_of(out))
+        return self._maps_of[1]
 
     def _render_units(self, layer: str, out: np.ndarray, info) -> None:
         self.units.set_values(out, self.cmap)
@@ -297,15 +325,15 @@ class ActivationView(QWidget):
         if info is not None and not info.conv_layers:
             why += "; this model has no convolutional layers, so no layer has maps"
         if self.grid.message.toPlainText() != why:
-            self.grid.clear(why)
+            self.browser.clear(why)
         self._set_text(self.layer_label, f"{layer} — {out.size} units")
         self.large.show_map(None, None, self.cmap)
         self._set_text(self.status, why)
 
     def _show_large(self, i: int | None) -> None:
-        self.grid.set_highlight(i)
+        self.browser.show_map(i)
         cur = self.current_output()
-        maps = maps_of(cur[1]) if cur is not None else None
+        maps = self._maps(cur[1]) if cur is not None else None
         if maps is None or i is None or not 0 <= i < len(maps):
             if self.large.index is not None or self.large._title == "":
                 self.large.show_map(None, None, self.cmap)
@@ -321,11 +349,14 @@ class ActivationView(QWidget):
 
         layer, out = cur
         label = self.state.input_label or "current input"
+        shown = self.browser.description() if maps_of(out) is not None else ""
+        indices = self.browser.order if shown else None
         return maps_figure(
             out,
             layer,
             cmap=self.cmap,
-            title=f"{self.state.info.name} / {layer}; input: {label}",
+            title=f"{self.state.info.name} / {layer}{f' ({shown})' if shown else ''}; input: {label}",
+            indices=indices,
             input_image=self.state.input_image,
             probabilities=self.acts.probabilities,
             class_names=self.class_names,

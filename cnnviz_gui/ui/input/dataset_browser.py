@@ -58,7 +58,7 @@ class DatasetBrowser(QWidget):
         for key, label in dataset_sources():
             self.source_box.addItem(label, key)
         self.source_box.addItem("Open a dataset file (IDX, .npz)…", OPEN_FILE)
-        self.source_box.addItem("Open an image folder (one sub-folder per class)…", OPEN_FOLDER)
+        self.source_box.addItem("Open an image folder (with or without class sub-folders)…", OPEN_FOLDER)
         self.class_box = QComboBox()
         self.class_box.setToolTip("Class filter: show only the samples of one class")
         self.spin = QSpinBox()
@@ -201,7 +201,9 @@ class DatasetBrowser(QWidget):
 
     def _ask_path(self, folder: bool) -> str:
         if folder:
-            return QFileDialog.getExistingDirectory(self, "Open an image folder (one sub-folder per class)")
+            return QFileDialog.getExistingDirectory(
+                self, "Open an image folder: its images, or one sub-folder of images per class"
+            )
         path, _ = QFileDialog.getOpenFileName(
             self, "Open a dataset", "", "Datasets (*.npz *.gz *idx*-ubyte *idx*);;All files (*)"
         )

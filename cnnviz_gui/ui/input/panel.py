@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnviz_gui.core.photos import PhotoError, photo_for_model
 from cnnviz_gui.core.preprocess import (
     CONVENTIONS,
     ImageInputError,
     digit_from_image,
     digit_from_ink,
-    image_to_input,
 )
 from cnnviz_gui.ui.bridge import ComputeBridge
 from cnnviz_gui.ui.input.canvas import DrawingCanvas
@@ -116,11 +116,20 @@ class DrawPanel(QWidget):
 
 
 class ImageFilePanel(QWidget):
-    """Open a PNG/JPEG/BMP; it is converted to the model's input size and channels."""
+    """Open a photo or scan of any size; it is fitted to the model's input (centre crop or pad) and shown
+    exactly as the model gets it before it goes in."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.open_button = QPushButton("Open image…")
+        self.open_button.setToolTip("A PNG, JPEG or BMP of any size (you can also drop it on the window)")
+        self.fit_box = QComboBox()
+        self.fit_box.addItem("centre crop", "crop")
+        self.fit_box.addItem("pad (whole image)", "pad")
+        self.fit_box.setToolTip(
+            "How a photo of another shape becomes the model's input: scaled to cover it and the centre kept "
+            "(as ImageNet models were evaluated), or scaled to fit inside it with black bars"
+        )
         self.invert_box = QComboBox()
         self.invert_box.addItems(["invert if light background", "never invert", "always invert"])
         self.invert_box.setToolTip(
@@ -131,26 +140,51 @@ class ImageFilePanel(QWidget):
         self.mnist_box.setToolTip(
             "For 28x28 grey models: treat the picture as one digit and prepare it the way MNIST digits were "
             "made (crop to the ink, scale into a 20x20 box, centre by mass). Off: the whole picture is "
-            "resized to the model's input."
+            "fitted to the model's input."
         )
-        self.path_label = QLabel("PNG, JPEG or BMP; it is converted to the model's input size and channels.")
+        self.path_label = QLabel("PNG, JPEG or BMP of any size; it is fitted to the model's input.")
         self.path_label.setWordWrap(True)
-        self.preview = ImagePreview(112, caption="the image as the model sees it")
+        self.preview = ImagePreview(168, caption="the image exactly as the model gets it")
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.caption.setStyleSheet("color: #666")
         self.path: str | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         row = QHBoxLayout()
         row.addWidget(self.open_button)
-        row.addWidget(self.invert_box, 1)
+        row.addWidget(self.fit_box, 1)
         lay.addLayout(row)
-        lay.addWidget(self.mnist_box)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.invert_box, 1)
+        row2.addWidget(self.mnist_box)
+        lay.addLayout(row2)
         lay.addWidget(self.path_label)
         lay.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignLeft)
+        lay.addWidget(self.caption)
         lay.addStretch(1)
 
     @property
     def invert(self) -> bool | None:
         return (None, False, True)[self.invert_box.currentIndex()]
+
+    @property
+    def fit(self) -> str:
+        return self.fit_box.currentData()
+
+    def set_fit(self, mode: str) -> None:
+        i = self.fit_box.findData(mode)
+        if i >= 0:
+            self.fit_box.setCurrentIndex(i)
+
+    def configure(self, input_shape: tuple) -> None:
+        """Show the controls that apply to the model's input: MNIST centring for 28x28 grey models, the
+        inversion for grey models, the fit when the picture is not centred like a digit."""
+        grey = input_shape[-1] == 1
+        digit = tuple(input_shape) == (28, 28, 1)
+        self.mnist_box.setVisible(digit)
+        self.invert_box.setVisible(grey)
+        self.fit_box.setVisible(not (digit and self.mnist_box.isChecked()))
 
 
 class InputPanel(QWidget):
@@ -198,6 +232,7 @@ class InputPanel(QWidget):
         self.image_panel.open_button.clicked.connect(self._open_image_dialog)
         self.image_panel.invert_box.currentIndexChanged.connect(self._reload_image)
         self.image_panel.mnist_box.toggled.connect(self._reload_image)
+        self.image_panel.fit_box.currentIndexChanged.connect(self._reload_image)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.convention_box.currentIndexChanged.connect(self._on_convention_chosen)
         state.model_changed.connect(self._on_model_changed)
@@ -217,7 +252,11 @@ class InputPanel(QWidget):
 
     # -- sessions ---------------------------------------------------------------------------------------
     def session_state(self) -> dict:
-        return {"page": self.tabs.tabText(self.tabs.currentIndex()), "brush": self.draw.brush_spin.value()}
+        return {
+            "page": self.tabs.tabText(self.tabs.currentIndex()),
+            "brush": self.draw.brush_spin.value(),
+            "fit": self.image_panel.fit,
+        }
 
     def restore_session(self, state: dict) -> None:
         """The shown page (without replacing the session's input) and the brush size."""
@@ -228,6 +267,10 @@ class InputPanel(QWidget):
             self.tabs.blockSignals(blocked)
         if isinstance(state.get("brush"), int) and not isinstance(state["brush"], bool):
             self.draw.brush_spin.setValue(state["brush"])
+        if isinstance(state.get("fit"), str):
+            blocked = self.image_panel.fit_box.blockSignals(True)
+            self.image_panel.set_fit(state["fit"])
+            self.image_panel.fit_box.blockSignals(blocked)
 
     # -- dataset ----------------------------------------------------------------------------------------
     def select_sample(self, index: int) -> None:
@@ -274,17 +317,23 @@ class InputPanel(QWidget):
         """Use an image file as input; a file that cannot be used is explained below the button."""
         panel = self.image_panel
         shape = self._input_image_shape()
+        panel.configure(shape)
         try:
             if shape == (28, 28, 1) and panel.mnist_box.isChecked():
                 image = digit_from_image(path, invert=panel.invert)
+                how = "the digit cropped to its ink and centred like MNIST"
             else:
-                image = image_to_input(path, shape, invert=panel.invert)
-        except ImageInputError as err:
+                image, (pw, ph), flipped = photo_for_model(path, shape, panel.fit, panel.invert)
+                fitted = "its centre" if panel.fit == "crop" else "all of it, with black bars"
+                how = f"{fitted} of the {pw}x{ph} picture" + (", inverted" if flipped else "")
+        except (ImageInputError, PhotoError) as err:
             panel.path_label.setText(f"<span style='color:#b00020'>{err.message}</span>")
             return False
+        h, w, c = image.shape
         panel.path = str(path)
         panel.path_label.setText(Path(path).name)
         panel.preview.set_image(image)
+        panel.caption.setText(f"The model gets {w}x{h} {'RGB' if c == 3 else 'grey'}: {how}.")
         self.state.set_input(image, f"image {Path(path).name}")
         return True
 
@@ -297,6 +346,7 @@ class InputPanel(QWidget):
         """The model's guessed convention (chosen by the state already) and why; the image again in its shape."""
         guess = loaded.guess
         self.convention_note.setText(f"Guessed {guess.convention}: {guess.reason}.")
+        self.image_panel.configure(self._input_image_shape())
         if self.image_panel.path and self.tabs.currentWidget() is self.image_panel:
             self._reload_image()
 

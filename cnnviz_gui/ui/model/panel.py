@@ -49,9 +49,9 @@ def array_to_pixmap(image01: np.ndarray, size: int = 84) -> QPixmap:
     else:
         a8 = np.ascontiguousarray(a8[..., :3])
         img = QImage(a8.data, a8.shape[1], a8.shape[0], a8.strides[0], QImage.Format.Format_RGB888)
-    return QPixmap.fromImage(img.copy()).scaled(
-        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
-    )
+    smaller = max(a8.shape[:2]) > size  # a photo: smoothed; a digit: its pixels kept
+    mode = Qt.TransformationMode.SmoothTransformation if smaller else Qt.TransformationMode.FastTransformation
+    return QPixmap.fromImage(img.copy()).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, mode)
 
 
 class ModelPanel(QWidget):

@@ -24,9 +24,12 @@ def to_qimage(image01: np.ndarray) -> QImage:
 
 
 def thumbnail(image01: np.ndarray, side: int = 48) -> QPixmap:
-    return QPixmap.fromImage(to_qimage(image01)).scaled(
-        side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
-    )
+    """A small picture of an image in 0..1 (grey or RGB, in colour): pixels kept when enlarged (a digit),
+    smoothed when made smaller (a photo)."""
+    image = to_qimage(image01)
+    smaller = max(image.width(), image.height()) > side
+    mode = Qt.TransformationMode.SmoothTransformation if smaller else Qt.TransformationMode.FastTransformation
+    return QPixmap.fromImage(image).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, mode)
 
 
 class ImagePreview(QWidget):
@@ -64,7 +67,8 @@ class ImagePreview(QWidget):
             scale = min(self.width() / iw, self.height() / ih)
             w, h = int(iw * scale), int(ih * scale)
             target = QRect((self.width() - w) // 2, (self.height() - h) // 2, w, h)
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            # pixels visible when enlarged (a 28x28 digit); smooth when a photo is shown smaller than it is
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1)
             p.drawImage(target, self._image)
 
 

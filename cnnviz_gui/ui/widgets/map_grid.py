@@ -82,6 +82,8 @@ class TileLabels(pg.GraphicsObject):
         self._centered = False
         self.font = QFont()
         self.font.setPixelSize(10)
+        self.small_font = QFont()
+        self.small_font.setPixelSize(8)
 
     def set_items(self, items: list[tuple[float, float, str]], tile: float, centered: bool = False) -> None:
         self.prepareGeometryChange()
@@ -106,8 +108,8 @@ class TileLabels(pg.GraphicsObject):
         if abs(tr.m11()) * self._tile < self._min_pixels:
             return
         p.setTransform(QTransform())
-        p.setFont(self.font)
         side = abs(tr.m11()) * self._tile
+        p.setFont(self.font if side >= 40 else self.small_font)  # small tiles: a smaller index
         for dx, color in ((1, self._shadow), (0, self._color)):
             p.setPen(color)
             for x, y, text in self._items:
@@ -117,7 +119,7 @@ class TileLabels(pg.GraphicsObject):
                         QRectF(pt.x() + dx, pt.y() + dx, side, side), Qt.AlignmentFlag.AlignCenter, text
                     )
                 else:
-                    p.drawText(QPointF(pt.x() + 2 + dx, pt.y() + 11 + dx), text)
+                    p.drawText(QPointF(pt.x() + 2 + dx, pt.y() + (11 if side >= 40 else 9) + dx), text)
 
 
 class MapGrid(QWidget):
@@ -221,12 +223,16 @@ class MapGrid(QWidget):
         self.image.setImage(grid, autoLevels=False, levels=lv)
         if self.colorbar is not None and (changed or not self._layout):
             self.colorbar.setLevels(lv)  # rebuilds the colour bar's axis: only when the levels change
-        layout = (grid.shape, ncols, pad, tuple(names) if names is not None else n)
-        if layout != self._layout:
-            self._layout = layout
+        layout = (grid.shape, ncols, pad)
+        labels = tuple(names) if names is not None else n
+        if layout != self._layout or labels != self._labels:
+            # new texts alone (maps sorted by activation while drawing) keep the view's zoom and pan
+            reframe = layout != self._layout
+            self._layout, self._labels = layout, labels
             self.pad, self.ncols = pad, ncols
             self.names = names
-            self.image.setRect(QRectF(0, 0, grid.shape[1], grid.shape[0]))
+            if reframe:
+                self.image.setRect(QRectF(0, 0, grid.shape[1], grid.shape[0]))
             if self.labels is not None:
                 step_x, step_y = w + pad, h + pad
                 texts = names if names is not None else [str(i) for i in range(n)]
@@ -234,13 +240,17 @@ class MapGrid(QWidget):
                     [((i % ncols) * step_x, (i // ncols) * step_y, texts[i]) for i in range(n) if texts[i]],
                     min(h, w),
                 )
-            self.message.setText("")
-            self.readout.setText("hover a map for its values; click it to see it large")
             self.set_highlight(self._highlighted)
-            self.plot.autoRange(padding=0.01)
+            if reframe:
+                self.message.setText("")
+                self.readout.setText(self.hint)
+                self.plot.autoRange(padding=0.01)
 
     _layout: tuple = ()
+    _labels: tuple | int = ()
     _auto_columns = True
+    #: the read-out line's text while no map is hovered
+    hint = "hover a map for its values; click it to see it large"
 
     def fitting_columns(self, n: int, tile_h: int, tile_w: int) -> int:
         """The number of columns that shows ``n`` tiles largest in the grid's current view."""
@@ -290,7 +300,7 @@ class MapGrid(QWidget):
         self.message.setText(message)
         self.message.setPos(0, 0)
         self.plot.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
-        self._layout = ()
+        self._layout, self._labels = (), ()
         self.readout.setText(message or " ")
 
     # -- geometry -------------------------------------------------------------------------------------
