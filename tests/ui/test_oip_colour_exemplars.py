@@ -214,7 +214,11 @@ def test_exemplars_beside_the_tiles_are_find_exemplars_and_sorting_follows_atlas
     panel.pages.setCurrentIndex(1)
     with np.load(w.export_active_view(str(tmp_path / "oip.npz"))) as data:
         np.testing.assert_array_equal(data["exemplar_indices"], panel.exemplars.indices)
-        assert data["exemplar_patches"].shape[:2] == (16, 5) and data["exemplar_positions"].shape == (16, 5, 2)
+        assert data["exemplar_patches"].shape[:2] == (16, 5) and data["exemplar_positions"].shape == (
+            16,
+            5,
+            2,
+        )
         assert {"images", "model_inputs", "shift_kept", "vs_best_exemplar", "exemplar_values"} <= set(data)
     assert w.export_active_view(str(tmp_path / "atlas.png")) is not None
     assert "5 MNIST sample" in panel.export_figure()._suptitle.get_text()  # the figure holds the patches
