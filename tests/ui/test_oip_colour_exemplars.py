@@ -195,7 +195,8 @@ def test_exemplars_beside_the_tiles_are_find_exemplars_and_sorting_follows_atlas
     # a click shows the map's run with its exemplars and the dataset images they come from
     atlas.map_clicked.emit(0)
     assert panel.focus == int(atlas.order[0]) and panel.live.exemplar_box.isVisibleTo(panel.live)
-    assert f"#{int(ex.indices[ex.position_of(m0), 0])} " in panel.live.exemplar_labels._items[0][2]
+    first = f"#{int(ex.indices[ex.position_of(m0), 0])}"
+    assert panel.live.exemplar_labels._items[0][2] == first and first in panel.live.exemplar_title.text()
     assert panel.live.exemplar_image.image.shape[1] > 3 * 2 * atlas.layout_.cell  # patch + whole image each
     # sorting by the quality read-outs follows core's atlas order
     by_loss = list(atlas.order)

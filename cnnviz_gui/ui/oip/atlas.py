@@ -261,7 +261,7 @@ class AtlasView(QWidget):
 
     def _lay_out(self) -> None:
         mosaic = im.to_u8(im.grid(self.tiles, self.ncols, self.spacing, fill=0.0))
-        self.image.setImage(mosaic, autoLevels=False, levels=(0, 255))
+        self.image.setImage(mosaic, autoLevels=False, levels=None)
         self.image.setRect(QRectF(0, 0, mosaic.shape[1], mosaic.shape[0]))
         r, lay = self.result, self.layout_
         labels, xs, ys = [], [], []

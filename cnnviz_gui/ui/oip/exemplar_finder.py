@@ -121,6 +121,8 @@ class ExemplarFinder(QObject):
         if self.target is None or found.layer != self.target.layer:
             return
         self.result = found
+        kept = " (the dataset pass was kept from before)" if found.cached else ""
+        self.message.emit(f"{found.top} per map from {found.dataset} in {found.seconds:.1f} s{kept}.")
         self.changed.emit()
         self.found.emit(found)
 

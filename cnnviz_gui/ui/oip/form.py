@@ -65,7 +65,7 @@ class OipForm(QWidget):
         self.default_note.setWordWrap(True)
         self.default_note.setVisible(False)
         for note in (self.preset_note, self.default_note):  # they wrap to the form's width, never widen it
-            note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
             note.setMinimumWidth(1)
         self.steps = QSpinBox(minimum=1, maximum=100000, value=600)
         self.eps = QDoubleSpinBox(decimals=4, minimum=0.0001, maximum=1.0, singleStep=0.005, value=0.01)

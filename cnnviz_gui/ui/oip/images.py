@@ -149,10 +149,10 @@ def outlined(rgb: np.ndarray, box, colour=(1.0, 0.2, 0.2)) -> np.ndarray:
     return out
 
 
-def exemplar_tiles(exemplars, m: int, whole: np.ndarray | None = None, size: int | None = None) -> np.ndarray:
-    """Tiles (k, band + s, w, 3) for map ``m``'s exemplars, strongest first: a black label band on top, the
-    receptive-field patch and, with ``whole`` (the k dataset images at the model's input size, 0..1), the
-    whole image beside it with the field outlined in red."""
+def exemplar_tiles(exemplars, m: int, whole: np.ndarray | None = None, size: int | None = None):
+    """Tiles (k, band + s, w, 3) for map ``m``'s exemplars, strongest first, and ``band``: a black label band
+    on top, the receptive-field patch and, with ``whole`` (the k dataset images at the model's input size,
+    0..1), the whole image beside it with the field outlined in red."""
     row = exemplars.position_of(m)
     patches = patches_rgb(exemplars.patches[row], exemplars.values[row] <= 0)
     sides = [max(patches.shape[1:3])] + ([max(whole.shape[1:3])] if whole is not None else [])
@@ -166,17 +166,17 @@ def exemplar_tiles(exemplars, m: int, whole: np.ndarray | None = None, size: int
         rgb = colourise(np.asarray(whole, np.float32), "gray")
         for j, (img, box) in enumerate(zip(rgb, exemplars.boxes[row], strict=False)):
             tiles[j, band:, s + gap :] = fit(outlined(img, box), s)
-    return tiles
+    return tiles, band
 
 
-def exemplar_labels(exemplars, m: int) -> list[str]:
-    """One short label per exemplar of map ``m``: dataset index, class name, strongest response."""
+def exemplar_labels(exemplars, m: int) -> list[tuple[str, str]]:
+    """Per exemplar of map ``m``: a short tile label (the dataset index) and a longer description (index,
+    class name, strongest response)."""
     row = exemplars.position_of(m)
     names = exemplars.class_names
     out = []
-    for index, label, value in zip(
-        exemplars.indices[row], exemplars.labels[row], exemplars.values[row], strict=True
-    ):
+    rows = zip(exemplars.indices[row], exemplars.labels[row], exemplars.values[row], strict=True)
+    for index, label, value in rows:
         name = names[int(label)] if 0 <= int(label) < len(names) else str(int(label))
-        out.append(f"#{int(index)} {name}: {float(value):.3g}")
+        out.append((f"#{int(index)}", f"#{int(index)} {name} ({float(value):.3g})"))
     return out

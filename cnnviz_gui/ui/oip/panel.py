@@ -498,11 +498,13 @@ class OipPanel(QWidget):
             except (ValueError, IndexError):
                 whole = None
         beside = ", beside it the whole image (red: the field)" if whole is not None else ""
+        labels = im.exemplar_labels(ex, m)
         title = (
-            f"Map {m}'s top {ex.top} images of {ex.dataset}: the receptive field around the strongest "
-            f"response{beside}; label: image #, class: response"
+            f"Map {m}'s top {ex.top} images of {ex.dataset}, strongest first (the receptive field around the "
+            f"strongest response{beside}): " + " · ".join(text for _, text in labels)
         )
-        self.live.show_exemplars(im.exemplar_tiles(ex, m, whole), im.exemplar_labels(ex, m), title)
+        tiles, band = im.exemplar_tiles(ex, m, whole)
+        self.live.show_exemplars(tiles, [short for short, _ in labels], title, band)
 
     # -- export ---------------------------------------------------------------------------------------------------
     def export_figure(self):

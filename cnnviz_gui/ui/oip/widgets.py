@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, Q
 
 from cnnviz_gui.core.labelled_grid import contrast_stretch
 from cnnviz_gui.ui.oip import images as im
-from cnnviz_gui.ui.widgets.image_widgets import LiveLabel
 from cnnviz_gui.ui.widgets.map_grid import TileLabels, lookup_table
 
 STRIP_SLOTS = 9  # the snapshot strip keeps room for the initial image and 8 snapshots
@@ -100,10 +99,12 @@ class LiveView(QWidget):
         self.exemplar_glw = pg.GraphicsLayoutWidget()
         self.exemplar_glw.setBackground("k")
         self.exemplar_plot, self.exemplar_image = _image_plot(self.exemplar_glw)
-        self.exemplar_labels = TileLabels(min_pixels=30)
+        self.exemplar_plot.setTitle(None)  # no title row: the caption is a label above
+        self.exemplar_labels = TileLabels(min_pixels=9)
         self.exemplar_plot.addItem(self.exemplar_labels)
-        self.exemplar_title = LiveLabel(" ")  # a plot title as long as this would widen the plot beyond view
-        self.exemplar_title.setToolTip("Click an atlas tile to see another map's exemplars")
+        self.exemplar_title = QLabel(" ")  # a plot title as long as this would widen the plot beyond view
+        self.exemplar_title.setWordWrap(True)
+        self.exemplar_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.exemplar_box = QWidget()
         box = QVBoxLayout(self.exemplar_box)
         box.setContentsMargins(0, 0, 0, 0)
@@ -146,7 +147,7 @@ class LiveView(QWidget):
             return
         self._room_for = images
         total = sum(self.top.sizes()) or 940
-        share = 0.45 if images <= 1 else min(0.75, 0.5 + 0.08 * images)
+        share = 0.45 if images <= 1 else min(0.66, 0.5 + 0.06 * images)
         self.top.setSizes([int(total * share), total - int(total * share)])
 
     def set_colormap(self, name: str) -> None:
@@ -167,7 +168,7 @@ class LiveView(QWidget):
             a = contrast_stretch(a) if exact else im.stretch(a)
         if self.colour:
             row = im.to_u8(im.side_by_side(a, pad=2, fill=0.0))
-            self.image.setImage(row, autoLevels=False, levels=(0, 255))
+            self.image.setImage(row, autoLevels=False, levels=None)
         else:
             row = np.ascontiguousarray(im.side_by_side(a, pad=2), dtype=np.float32)
             self.image.setImage(row, autoLevels=False, levels=(0.0, 1.0) if self.contrast else _levels(row))
@@ -213,7 +214,7 @@ class LiveView(QWidget):
         n_slots = max(len(stack), STRIP_SLOTS)
         if stack.ndim == 4:  # colour
             grid = im.to_u8(im.grid(stack, n_slots, 2, fill=0.0))
-            self.strip.setImage(grid, autoLevels=False, levels=(0, 255))
+            self.strip.setImage(grid, autoLevels=False, levels=None)
         else:
             grid = im.grid(stack, n_slots, 2)
             self.strip.setImage(
@@ -229,10 +230,10 @@ class LiveView(QWidget):
             self._strip_shape = grid.shape
 
     def show_exemplars(
-        self, tiles: np.ndarray | None, labels: list[str] | None = None, title: str = ""
+        self, tiles: np.ndarray | None, labels: list[str] | None = None, title: str = "", band: int = 12
     ) -> None:
         """Dataset exemplars of the shown map in one row: ``tiles`` (k, h, w, 3) RGB in 0..1, each with a
-        label band on top where ``labels`` go; None hides the strip."""
+        label band of ``band`` pixels on top where ``labels`` go; ``title`` above; None hides the strip."""
         if tiles is None:
             self.exemplar_box.setVisible(False)
             self.exemplar_image.clear()
@@ -241,11 +242,10 @@ class LiveView(QWidget):
         k, h, w = tiles.shape[:3]
         space = max(6, w // 8)
         row = im.to_u8(im.grid(tiles, k, space, fill=0.0))
-        self.exemplar_image.setImage(row, autoLevels=False, levels=(0, 255))
+        self.exemplar_image.setImage(row, autoLevels=False, levels=None)
         self.exemplar_image.setRect(QRectF(0, 0, row.shape[1], row.shape[0]))
-        self.exemplar_labels.set_items([(j * (w + space), 0, t) for j, t in enumerate(labels or [])], w)
+        self.exemplar_labels.set_items([(j * (w + space), 0, t) for j, t in enumerate(labels or [])], band)
         self.exemplar_title.setText(title)
-        self.exemplar_title.setToolTip(title)
         self.exemplar_box.setVisible(True)
         self.exemplar_plot.enableAutoRange()  # fits the row now and whenever the strip is resized
         self.exemplar_plot.autoRange(padding=0.02)
