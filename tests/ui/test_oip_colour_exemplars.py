@@ -242,6 +242,8 @@ def test_without_reference_data_the_ratio_sort_is_not_offered(qtbot, default_mod
 
 
 def test_colour_frames_through_the_compute_process_and_stop_keeps_the_partial_result(qtbot, rgb_files):
+    from rgb_textures import textures
+
     from cnnviz_gui.core.runtime.compute_process import ComputeProcess
 
     w, panel = _rgb_window(qtbot, rgb_files, ComputeProcess())
@@ -259,6 +261,37 @@ def test_colour_frames_through_the_compute_process_and_stop_keeps_the_partial_re
         r = panel.result
         assert r is not None and r.stopped and 0 < r.steps_used.max() < 100_000
         assert r.images.shape == (8, 2, 48, 48, 3) and "stopped at step" in panel.atlas_summary.text()
-        assert w.bridge.restart_count == 0
+        # exemplars of the partial result; then Stop during a pass over a larger dataset
+        panel.exemplar_check.setChecked(True)
+        qtbot.waitUntil(lambda: panel.exemplars is not None, timeout=60_000)
+        assert panel.atlas.layout_.n_patches == 3 and list(panel.exemplars.maps) == list(range(8))
+        big = rgb_files[1].with_name("more_textures.npz")
+        x, y = textures(2500, seed=2)
+        np.savez(big, x=(x * 255).astype(np.uint8), y=y, class_names=np.array(CLASSES))
+        w.input_panel.browser.load_source(str(big))
+        qtbot.waitUntil(lambda: w.state.dataset_key == str(big), timeout=60_000)
+        panel.form.reference.setCurrentIndex(panel.form.reference.findData(""))  # the run makes no pass
+        panel.form.steps.setValue(3)
+        panel.start()
+        qtbot.waitUntil(lambda: not panel.running and panel.finder.running, timeout=60_000)
+        panel.stop()
+        qtbot.waitUntil(lambda: not panel.finder.running, timeout=10_000)
+        assert panel.exemplars is None and not panel.exemplar_check.isChecked()
+        assert "stopped" in panel.exemplar_status.text() and panel.atlas.layout_.n_patches == 0
+        assert w.bridge.restart_count == 0  # the pass stopped between batches
     finally:
         w.close()
+
+
+def test_an_unreadable_reference_dataset_is_explained(qtbot, default_model_path, tmp_path):
+    w, panel = _open(qtbot, default_model_path)
+    panel.form.select_layer("Conv2D_1")
+    panel.form.maps_edit.setText("0-3")
+    panel.form.steps.setValue(3)
+    w.state.dataset_key = str(tmp_path / "gone.npz")  # as if the Input pane's file had been deleted
+    panel.start()
+    assert "reference dataset could not be loaded" in panel.info_label.text() and panel.result is None
+    assert not panel.running and panel.start_button.isEnabled()
+    panel.form.reference.setCurrentIndex(panel.form.reference.findData(""))
+    panel.start()
+    assert panel.result is not None and panel.result.vs_best_exemplar is None

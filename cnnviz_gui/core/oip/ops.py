@@ -29,5 +29,13 @@ def run(ctx: JobContext, model: str, request: OipRequest):
     from cnnviz_gui.core.oip.engine import run_oip
 
     if isinstance(request.dataset, str) and request.dataset:
-        request = replace(request, dataset=ctx.store.dataset(request.dataset))
+        from cnnviz_gui.core.datasets import DatasetError
+
+        try:
+            request = replace(request, dataset=ctx.store.dataset(request.dataset))
+        except DatasetError as err:
+            raise DatasetError(
+                f"The reference dataset could not be loaded: {err.message} Choose another one under "
+                "'Reference data' (or none) and start again."
+            ) from err
     return run_oip(ctx.store.model(model), _LiveRequest(request, ctx.controls), ctx.progress, ctx.cancelled)

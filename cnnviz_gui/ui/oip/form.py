@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,6 +39,37 @@ def format_maps(maps: list[int]) -> str:
     return ",".join(parts)
 
 
+class Note(QLabel):
+    """A word-wrapped note across the form that never widens it and always gets the height its text needs
+    at the form's width (a wrapped label whose text changes is otherwise left with its old height)."""
+
+    def __init__(self, text: str = "", italic: bool = False):
+        super().__init__(text)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(1)
+        if italic:
+            font = self.font()
+            font.setItalic(True)
+            self.setFont(font)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = max(self.width() - 2 * self.margin(), 50)
+        flags = Qt.TextFlag.TextWordWrap | int(self.alignment().value)
+        height = self.fontMetrics().boundingRect(QRect(0, 0, width, 100_000), flags, self.text()).height()
+        height += 2 * self.margin() + 2
+        if height != self.height() or height != self.minimumHeight():
+            self.setFixedHeight(height)
+
+
 def _floats(text: str) -> tuple[float, ...]:
     return tuple(float(t) for t in text.replace(";", ",").split(",") if t.strip())
 
@@ -56,17 +88,9 @@ class OipForm(QWidget):
         self.preset_box = QComboBox()
         self.preset_box.addItems(list(oip.PRESETS))
         self.preset_box.setToolTip("A preset fills in the settings below; every setting stays editable")
-        self.preset_note = QLabel("")
-        self.preset_note.setWordWrap(True)
-        font = self.preset_note.font()
-        font.setItalic(True)
-        self.preset_note.setFont(font)
-        self.default_note = QLabel("")
-        self.default_note.setWordWrap(True)
+        self.preset_note = Note(italic=True)
+        self.default_note = Note()
         self.default_note.setVisible(False)
-        for note in (self.preset_note, self.default_note):  # they wrap to the form's width, never widen it
-            note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
-            note.setMinimumWidth(1)
         self.steps = QSpinBox(minimum=1, maximum=100000, value=600)
         self.eps = QDoubleSpinBox(decimals=4, minimum=0.0001, maximum=1.0, singleStep=0.005, value=0.01)
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
