@@ -77,9 +77,12 @@ class ExemplarFinder(QObject):
         if self.job is not None:
             self.job = None
             self.busy.emit(False)
+        shown = self.shown is not None
         self.target, self.result = target, None
         if target is not None and self.wanted:
             self.find()
+        elif shown:
+            self.changed.emit()  # the patches of the previous result disappear
 
     def stop(self) -> None:
         if self.running:
