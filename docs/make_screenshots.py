@@ -2,8 +2,10 @@
 
 Run with ``make screenshots`` (``QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py``).
 Writes ``docs/images/main_window.png``, one ``tab-<title>.png`` for every central tab the window has
-(``main_window.tabs``: tabs added later are captured without changing this script) and one
-``dialog-<name>.png`` for each dialog (preferences, keyboard shortcuts, About, training after one short run).
+(``main_window.tabs``: tabs added later are captured without changing this script), one
+``dialog-<name>.png`` for each dialog (preferences, keyboard shortcuts, About, training after one short run)
+and the OIP tab's Lucid runs (:func:`oip_screenshots`). ``docs/make_screenshots.py oip`` makes only the OIP
+tab's images (a few minutes).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -62,6 +65,17 @@ def main() -> int:
     wait(app, lambda: w.state.loaded is not None and w.state.input_image is not None and w.device)
     w.state.select_layer("Conv2D_2")
     wait(app, idle, 30)
+    if sys.argv[1:] == ["oip"]:
+        w.tabs.setCurrentWidget(w.oip_panel)
+        prepare(app, w, w.oip_panel, idle)
+        save(w, "tab-oip.png")
+        w.oip_panel.pages.setCurrentIndex(1)
+        wait(app, idle, 10)
+        save(w, "tab-oip-atlas.png")
+        oip_screenshots(app, w, idle, home)
+        w.close()
+        shutil.rmtree(home, ignore_errors=True)
+        return 0
     save(w, "main_window.png")
 
     for i in range(w.tabs.count()):
@@ -79,6 +93,7 @@ def main() -> int:
             wait(app, idle, 10)
             save(w, "tab-attribution-sanity.png")
             w.attribution_view.lower.setCurrentWidget(w.attribution_view.methods_panel)
+    oip_screenshots(app, w, idle, home)
     if hasattr(w, "latent_panel"):  # the Latent tab is worth seeing with an autoencoder open
         latent_screenshot(app, w)
         save(w, "tab-latent.png")
@@ -149,6 +164,72 @@ def prepare(app: QApplication, w, view, idle) -> None:
 
 
 prepare.used = set()
+
+TEXTURES = """
+import sys
+import numpy as np
+sys.path.insert(0, {tests!r})
+from rgb_textures import textures, trained_rgb_cnn
+model, _ = trained_rgb_cnn()
+model.save({model!r})
+x, y = textures(2000, seed=1)
+names = np.array(["red horizontal", "green vertical", "blue diagonal", "yellow blob"])
+np.savez({data!r}, x=(x * 255).astype(np.uint8), y=y, class_names=names)
+"""
+
+
+def oip_run(app, w, idle, layer: str, maps: str, diversity: int, live_shot: str = "") -> None:
+    """A Lucid run (the preset's 512 steps) with dataset exemplars; ``live_shot``: the window saved while the
+    search runs (a third of the way)."""
+    panel = w.oip_panel
+    w.tabs.setCurrentWidget(panel)
+    panel.form.preset_box.setCurrentText("Lucid")
+    panel.form.apply_preset("Lucid")
+    panel.form.select_layer(layer)
+    panel.form.maps_edit.setText(maps)
+    panel.form.diversity.setValue(diversity)
+    panel.exemplar_check.setChecked(True)
+    panel.start()
+    if live_shot:
+
+        def steps_drawn() -> int:
+            x, _ = panel.live.curve.getData()
+            return 0 if x is None else len(x)
+
+        wait(app, lambda: not panel.running or steps_drawn() > 170, 600)
+        save(w, live_shot)
+    wait(app, lambda: not panel.running and panel.result is not None, 900)
+    wait(app, lambda: panel.exemplars is not None or not panel.finder.running, 300)
+    wait(app, idle, 30)
+
+
+def oip_screenshots(app, w, idle, home: str) -> None:
+    """The OIP atlas with dataset exemplars: the default CNN's Conv2D_3 beside the bundled digits, and a small
+    RGB CNN (trained here in seconds on coloured textures, in a child process: the window's process never
+    imports TensorFlow) with 3 diverse images per map beside the texture images; its live run too."""
+    panel = w.oip_panel
+    oip_run(app, w, idle, "Conv2D_3", "0-39", 1)
+    panel.pages.setCurrentIndex(1)
+    wait(app, idle, 10)
+    save(w, "tab-oip-atlas-exemplars.png")
+    model, data = Path(home) / "textures_cnn.keras", Path(home) / "textures.npz"
+    code = TEXTURES.format(tests=str(OUT.parent.parent / "tests"), model=str(model), data=str(data))
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    w.open_model_file(str(model))
+    wait(app, lambda: w.state.info is not None and w.state.info.name == "rgb_textures_cnn" and idle(), 120)
+    w.state.set_convention("0..1")  # the textures CNN was trained on 0..1
+    w.input_panel.browser.load_source(str(data))
+    wait(app, lambda: w.state.dataset_key == str(data) and idle(), 120)
+    oip_run(app, w, idle, "c4", "0-15", 3, live_shot="tab-oip-live-lucid-rgb.png")
+    panel.pages.setCurrentIndex(1)
+    wait(app, idle, 10)
+    save(w, "tab-oip-atlas-rgb.png")
+    panel.show_run(int(panel.atlas.order[0]))
+    wait(app, idle, 10)
+    save(w, "tab-oip-map-rgb.png")
+    panel.pages.setCurrentIndex(0)
+    w.open_model_file(str(__import__("cnnviz_gui.core.resources", fromlist=["x"]).default_model_path()))
+    wait(app, lambda: w.state.info is not None and w.state.info.name != "rgb_textures_cnn" and idle(), 120)
 
 
 def latent_screenshot(app: QApplication, w) -> None:

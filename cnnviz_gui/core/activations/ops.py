@@ -62,3 +62,19 @@ def class_stats(ctx: JobContext, model: str, dataset: str, layer: str, conventio
     )  # fmt: skip
     ctx.check()
     return stats
+
+
+@op("exemplars.find")
+def exemplars(ctx: JobContext, model: str, layer: str, dataset: str, convention: str, maps=None,
+              top: int = 5):  # fmt: skip
+    """The ``top`` images of the dataset ``dataset`` (a source key) per map of ``layer`` by the map's strongest
+    response anywhere, with positions and receptive-field patches (``ExemplarResult``); progress per batch,
+    Stop between batches. The dataset pass is cached per model, layer, dataset and convention."""
+    from cnnviz_gui.core.activations.exemplars import find_exemplars
+
+    found = find_exemplars(
+        ctx.store.model(model), layer, maps=maps, dataset=ctx.store.dataset(dataset), top=top,
+        convention=convention, progress=ctx.progress, cancelled=ctx.cancelled,
+    )  # fmt: skip
+    ctx.check()
+    return found

@@ -290,13 +290,19 @@ def shift_kept(stepper: Stepper, images: np.ndarray, idx: np.ndarray, clean: np.
     return np.where(clean > 0, kept, np.nan).astype(np.float32)
 
 
-def _reference(loaded, request: OipRequest, target: OipTarget, cancelled):
-    """(data_active (M,), best objective of any dataset image (M,)) or (None, None) when stopped."""
+def _reference(loaded, request: OipRequest, target: OipTarget, cancelled, progress=None):
+    """(data_active (M,), best objective of any dataset image (M,)) or (None, None) when stopped. The
+    dataset pass reports ``progress(1.0, text, None)`` per batch (the search itself is done)."""
     from cnnviz_gui.core.activations.exemplars import layer_statistics
 
+    def report(fraction: float, text: str = "") -> None:
+        if progress is not None:
+            progress(1.0, f"comparing with the dataset: {text}", None)
+
     stats = layer_statistics(
-        loaded, target.key, dataset=request.dataset, convention=request.convention, cancelled=cancelled
-    )
+        loaded, target.key, dataset=request.dataset, convention=request.convention, progress=report,
+        cancelled=cancelled,
+    )  # fmt: skip
     if stats is None:
         return None, None, ""
     maps = np.asarray(request.maps, np.int64)
@@ -357,7 +363,7 @@ def run_oip(loaded, request: OipRequest, progress: Callable | None = None, cance
     actives = vs_best = None
     reference = ""
     if (request.with_data_active or request.dataset is not None) and not run.stopped:
-        actives, best_data, reference = _reference(loaded, request, target, cancelled)
+        actives, best_data, reference = _reference(loaded, request, target, cancelled, progress)
         if best_data is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
                 vs_best = np.where(best_data > 0, losses / best_data, np.nan).astype(np.float32)

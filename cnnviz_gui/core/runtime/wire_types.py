@@ -7,6 +7,7 @@ imported here is free of TensorFlow and Qt at import time (the GUI process impor
 
 from __future__ import annotations
 
+from cnnviz_gui.core.activations.exemplars import ExemplarError, ExemplarResult
 from cnnviz_gui.core.activations.predictions import LabelsError, Prediction, Predictions
 from cnnviz_gui.core.activations.probe import Activations, ProbeError
 from cnnviz_gui.core.activations.statistics import ClassStats
@@ -35,7 +36,7 @@ from cnnviz_gui.core.training.jobs import TrainingOutcome, TrainingRequest
 
 TYPES = (
     ModelInfo, LayerInfo, ArchiveSummary, ConventionGuess, OpenedModel,
-    Activations, ClassStats, Dataset, Prediction, Predictions,
+    Activations, ClassStats, Dataset, Prediction, Predictions, ExemplarResult,
     AttributionRequest, AttributionResult, ClassScore, LiveAttribution, SanityResult,
     OipSettings, OipRequest, OipFrame, OipResult,
     Recognition, Projection, LatentStats, Encoded, GridResult, Interpolation, GeneratedSet, GenerationResult,
@@ -46,6 +47,15 @@ for _cls in TYPES:
     wire_type(_cls)
 
 wire_error(ModelLoadError, "kind", "needs_consent", "unsafe_layers", "summary")
-for _cls in (DatasetError, LatentError, OipTargetError, ProbeError, ImageInputError, StoreError, LabelsError):
+for _cls in (
+    DatasetError,
+    ExemplarError,
+    LatentError,
+    OipTargetError,
+    ProbeError,
+    ImageInputError,
+    StoreError,
+    LabelsError,
+):
     wire_error(_cls)
 wire_error(AttributionError)

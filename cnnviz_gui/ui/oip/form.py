@@ -1,20 +1,29 @@
-"""The OIP settings form: layer, maps, preset and every setting of a search."""
+"""The OIP settings form: layer, maps, preset (with its description and the model's default), every setting of
+a search, and the reference dataset of the quality read-outs and exemplars."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
+    QSizePolicy,
     QSpinBox,
     QWidget,
 )
 
+from cnnviz_gui.core.datasets import BUNDLED, dataset_sources
 from cnnviz_gui.core.oip import engine as oip
+
+#: the reference dataset choice that follows the Input pane's dataset
+INPUT_DATASET = "input"
+OBJECTIVES = (("mean of the map", "mean"), ("centre neuron", "centre"))
 
 
 def format_maps(maps: list[int]) -> str:
@@ -28,6 +37,37 @@ def format_maps(maps: list[int]) -> str:
             parts.append(str(start) if start == m else f"{start}-{m}")
             start = None
     return ",".join(parts)
+
+
+class Note(QLabel):
+    """A word-wrapped note across the form that never widens it and always gets the height its text needs
+    at the form's width (a wrapped label whose text changes is otherwise left with its old height)."""
+
+    def __init__(self, text: str = "", italic: bool = False):
+        super().__init__(text)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(1)
+        if italic:
+            font = self.font()
+            font.setItalic(True)
+            self.setFont(font)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = max(self.width() - 2 * self.margin(), 50)
+        flags = Qt.TextFlag.TextWordWrap | int(self.alignment().value)
+        height = self.fontMetrics().boundingRect(QRect(0, 0, width, 100_000), flags, self.text()).height()
+        height += 2 * self.margin() + 2
+        if height != self.height() or height != self.minimumHeight():
+            self.setFixedHeight(height)
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -47,6 +87,10 @@ class OipForm(QWidget):
         self.maps_edit.setToolTip("Maps: all, 0-127, 3,7,120 — or select maps in the Layers tree")
         self.preset_box = QComboBox()
         self.preset_box.addItems(list(oip.PRESETS))
+        self.preset_box.setToolTip("A preset fills in the settings below; every setting stays editable")
+        self.preset_note = Note(italic=True)
+        self.default_note = Note()
+        self.default_note.setVisible(False)
         self.steps = QSpinBox(minimum=1, maximum=100000, value=600)
         self.eps = QDoubleSpinBox(decimals=4, minimum=0.0001, maximum=1.0, singleStep=0.005, value=0.01)
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
@@ -68,16 +112,47 @@ class OipForm(QWidget):
         self.threshold = QLineEdit("1e-4")
         self.threshold.setToolTip("Converged: |relative loss change| below this in 4 successive steps")
         self.early_stop = QCheckBox("stop a map when converged")
+        self.diversity = QSpinBox(minimum=1, maximum=16, value=1)
+        self.diversity.setToolTip(
+            "K images per map, optimised together and pushed apart (the cosine similarity of their Gram "
+            "matrices at the layer is penalised), so that each shows another facet of what the map detects"
+        )
+        self.objective = QComboBox()
+        for text, key in OBJECTIVES:
+            self.objective.addItem(text, key)
+        self.objective.setToolTip(
+            "What is maximised: the mean activation over the whole map, or its single neuron at the centre "
+            "(dense units and class logits are their own value either way)"
+        )
+        self.step_decay = QCheckBox("step decay")
+        self.step_decay.setToolTip(
+            "Shrink a map's step each time its loss falls (the fixed step rocking across ReLU kinks); not in "
+            "the articles' algorithm, off in Seed mode"
+        )
+        self.reference = QComboBox()
+        self.reference.addItem("the Input pane's dataset", INPUT_DATASET)
+        for key, label in dataset_sources():
+            self.reference.addItem(label, key)
+        self.reference.addItem("none (no comparison with data)", "")
+        # long names (a folder's path) must not widen the form: the box shows the start, the list all of it
+        self.reference.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.reference.setMinimumContentsLength(10)
+        self.reference.setToolTip(
+            "The images the OIPs are compared with: the activation relative to the best image (×) and the "
+            "dataset exemplars beside each OIP in the atlas (one pass over the dataset, kept for later runs)"
+        )
         self.data_check = QCheckBox("check data activation")
         self.data_check.setToolTip(
-            "Also find which maps some image of the bundled sample activates; the atlas marks with * the maps "
-            "no image does (their OIPs show patterns the data never shows)"
+            "Also find which maps some image of the reference dataset activates; the atlas marks with * the "
+            "maps no image does (their OIPs show patterns the data never shows)"
         )
         self.data_check.setChecked(True)
         rows = [
             ("Layer", self.layer_box),
             ("Maps", self.maps_edit),
             ("Preset", self.preset_box),
+            (None, self.preset_note),
+            (None, self.default_note),
             ("Steps", self.steps),
             ("Epsilon", self.eps),
             ("Seed", self.seed),
@@ -91,12 +166,20 @@ class OipForm(QWidget):
             ("TV weight", self.tv),
             ("Optimizer", self.optimizer),
             ("Convergence", self.threshold),
+            ("Diversity (K)", self.diversity),
+            ("Objective", self.objective),
+            ("Reference data", self.reference),
         ]
         for label, w in rows:
-            form.addRow(label, w)
+            if label is None:  # a note under the row above, across the form
+                form.addRow(w)
+            else:
+                form.addRow(label, w)
+        form.addRow(self.step_decay)
         form.addRow(self.early_stop)
         form.addRow(self.data_check)
         self.preset_box.currentTextChanged.connect(self.apply_preset)
+        self.reference.currentIndexChanged.connect(self._on_reference)
         self.apply_preset(self.preset_box.currentText())
 
     def set_layers(self, info) -> None:
@@ -131,8 +214,36 @@ class OipForm(QWidget):
         data = self.layer_box.currentData()
         return data[1] if data else 0
 
+    def set_default_preset(self, channels: int | None) -> str:
+        """Choose the default preset of a model with ``channels`` input channels and say so in the form."""
+        name = oip.default_preset(channels)
+        self.preset_box.setCurrentText(name)
+        self.apply_preset(name)
+        kind = "RGB" if channels == 3 else "grey" if channels == 1 else f"{channels}-channel"
+        self.default_note.setText(f"{name} is the default preset for this model ({kind} input).")
+        self.default_note.setVisible(True)
+        return name
+
+    def set_input_dataset(self, name: str) -> None:
+        """Name the Input pane's dataset in the reference choice."""
+        self.reference.setItemText(
+            0, f"the Input pane's dataset ({name})" if name else "the Input pane's dataset"
+        )
+
+    def reference_key(self, input_key: str) -> str | None:
+        """The source key of the reference dataset (``input_key``: the Input pane's; empty: the bundled
+        sample), or None for no comparison with data."""
+        key = self.reference.currentData()
+        if key == INPUT_DATASET:
+            return input_key or BUNDLED
+        return key or None
+
+    def _on_reference(self, *_) -> None:
+        self.data_check.setEnabled(bool(self.reference.currentData()))
+
     def apply_preset(self, name: str) -> None:
         s = oip.PRESETS[name]
+        self.preset_note.setText(oip.PRESET_DESCRIPTIONS.get(name, ""))
         self.steps.setValue(s.steps)
         self.eps.setValue(s.epsilon)
         self.restarts.setValue(s.restarts)
@@ -147,6 +258,9 @@ class OipForm(QWidget):
         self.optimizer.setCurrentText(s.optimizer)
         self.threshold.setText(f"{s.conv_threshold:g}")
         self.early_stop.setChecked(s.early_stop)
+        self.diversity.setValue(s.diversity)
+        self.objective.setCurrentIndex(max(self.objective.findData(s.objective), 0))
+        self.step_decay.setChecked(s.step_decay)
 
     def settings(self) -> oip.OipSettings:
         """The form as settings (raises ValueError with a readable message)."""
@@ -176,6 +290,9 @@ class OipForm(QWidget):
             optimizer=self.optimizer.currentText(),
             conv_threshold=threshold,
             early_stop=self.early_stop.isChecked(),
+            diversity=self.diversity.value(),
+            objective=self.objective.currentData(),
+            step_decay=self.step_decay.isChecked(),
         )
         s.validate()
         return s
@@ -202,6 +319,10 @@ class OipForm(QWidget):
             "convergence": self.threshold.text(),
             "early_stop": self.early_stop.isChecked(),
             "data_check": self.data_check.isChecked(),
+            "diversity": self.diversity.value(),
+            "objective": self.objective.currentData(),
+            "step_decay": self.step_decay.isChecked(),
+            "reference": self.reference.currentData(),
         }
 
     def restore_session(self, state: dict) -> None:
@@ -220,6 +341,7 @@ class OipForm(QWidget):
             "redirect_steps": self.redirect,
             "jitter": self.jitter,
             "tv_weight": self.tv,
+            "diversity": self.diversity,
         }
         for key, box in spins.items():
             value = state.get(key)
@@ -233,6 +355,10 @@ class OipForm(QWidget):
         for key, box in {"start_image": self.init_box, "optimizer": self.optimizer}.items():
             if isinstance(state.get(key), str) and box.findText(state[key]) >= 0:
                 box.setCurrentText(state[key])
-        for key, check in {"early_stop": self.early_stop, "data_check": self.data_check}.items():
+        checks = {"early_stop": self.early_stop, "data_check": self.data_check, "step_decay": self.step_decay}
+        for key, check in checks.items():
             if isinstance(state.get(key), bool):
                 check.setChecked(state[key])
+        for key, box in {"objective": self.objective, "reference": self.reference}.items():
+            if isinstance(state.get(key), str) and box.findData(state[key]) >= 0:
+                box.setCurrentIndex(box.findData(state[key]))

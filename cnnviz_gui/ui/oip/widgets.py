@@ -1,16 +1,23 @@
-"""Widgets of the OIP panel: the live view (image, snapshot strip, loss curve), the atlas grid and the colour
-map choice (the preference until the person picks one)."""
+"""The live view of the OIP panel: the current image(s) — the K diverse images side by side, in colour for RGB
+models —, the loss curve, the strip of snapshots and, for a finished run, the dataset exemplars of the map.
+
+Live frames arrive up to ~30 times a second: every image item is created once and updated with
+``setImage(..., autoLevels=False)``; colour images go in as uint8 (drawn without a lookup table or scaling).
+The atlas is in :mod:`cnnviz_gui.ui.oip.atlas`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Signal
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
-from cnnviz_gui.core.activations.maps import mosaic
-from cnnviz_gui.core.oip.figures import contrast_stretch
-from cnnviz_gui.ui.widgets.map_grid import MapGrid, TileLabels, lookup_table
+from cnnviz_gui.core.labelled_grid import contrast_stretch
+from cnnviz_gui.ui.oip import images as im
+from cnnviz_gui.ui.widgets.map_grid import TileLabels, lookup_table
+
+STRIP_SLOTS = 9  # the snapshot strip keeps room for the initial image and 8 snapshots
 
 
 def _image_plot(glw: pg.GraphicsLayoutWidget, title: str = ""):
@@ -34,17 +41,25 @@ def _levels(a: np.ndarray) -> tuple[float, float]:
 
 
 def result_summary(r) -> str:
-    """One line about a finished (or stopped) run: reactions, convergence, time, input convention."""
+    """One line about a finished (or stopped) run: reactions, convergence, time, input convention, and the
+    quality read-outs when they were computed."""
     n = len(r.maps)
+    react = int(r.reacts.sum())
     text = (
-        f"{r.layer}: {int(r.reacts.sum())}/{n} maps react, "
-        f"{int((r.converged & r.reacts).sum())} converged; {r.seconds:.1f} s on {r.device}; "
-        f"input {r.convention}"
+        f"{r.layer}: {react}/{n} maps react, {int((r.converged & r.reacts).sum())} converged; "
+        f"{r.seconds:.1f} s on {r.device}; input {r.convention}"
     )
+    if r.diversity > 1:
+        text += f"; {r.diversity} images per map"
+    data = r.reference_dataset or "the dataset"
     if r.data_active is not None:
-        text += (
-            f"; {int(r.data_active.sum())}/{n} are activated by some image of the bundled sample (*: none)"
-        )
+        text += f"; {int(r.data_active.sum())}/{n} are activated by some image of {data} (*: none)"
+    kept = r.shift_kept[r.reacts] if r.shift_kept is not None else np.zeros(0)
+    if np.isfinite(kept).any():
+        text += f"; reacting maps keep a median {np.nanmedian(kept) * 100:.0f}% under a 4-px shift"
+    if r.vs_best_exemplar is not None and react:
+        above = int(np.sum(~(r.vs_best_exemplar[r.reacts] < 1)))  # nan: no image activates the map
+        text += f"; {above}/{react} reacting maps reach the best image of {data}"
     if r.stopped:
         text += f" — stopped at step {int(r.steps_used.max())}"
     return text
@@ -81,20 +96,39 @@ class LiveView(QWidget):
         self.strip_labels = TileLabels(min_pixels=30)
         self.strip_plot.addItem(self.strip_labels)
         self.strip_glw.setMinimumHeight(110)
+        self.exemplar_glw = pg.GraphicsLayoutWidget()
+        self.exemplar_glw.setBackground("k")
+        self.exemplar_plot, self.exemplar_image = _image_plot(self.exemplar_glw)
+        self.exemplar_plot.setTitle(None)  # no title row: the caption is a label above
+        self.exemplar_labels = TileLabels(min_pixels=9)
+        self.exemplar_plot.addItem(self.exemplar_labels)
+        self.exemplar_title = QLabel(" ")  # a plot title as long as this would widen the plot beyond view
+        self.exemplar_title.setWordWrap(True)
+        self.exemplar_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self.exemplar_box = QWidget()
+        box = QVBoxLayout(self.exemplar_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(1)
+        box.addWidget(self.exemplar_title)
+        box.addWidget(self.exemplar_glw, 1)
+        self.exemplar_box.setMinimumHeight(150)
+        self.exemplar_box.setVisible(False)
         self.status = QLabel("Choose a layer and maps, then press Start.")
         self.status.setWordWrap(True)
         # a fixed height: a new text every frame must not re-lay out the whole panel
-        self.status.setFixedHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
+        self.status.setFixedHeight(4 * self.status.fontMetrics().lineSpacing() + 4)
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        top = QSplitter()
+        self.top = top = QSplitter()
         top.addWidget(self.glw)
         top.addWidget(self.curve_widget)
         top.setSizes([420, 520])
+        self._room_for = 1
         split = QSplitter()
         split.setOrientation(pg.QtCore.Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(self.strip_glw)
-        split.setSizes([480, 110])
+        split.addWidget(self.exemplar_box)
+        split.setSizes([480, 110, 170])
         self.header = QHBoxLayout()
         self.header.addWidget(self.status, 1)
         lay = QVBoxLayout(self)
@@ -102,8 +136,19 @@ class LiveView(QWidget):
         lay.addLayout(self.header)
         lay.addWidget(split, 1)
         self._strip_shape: tuple = ()
+        self._image_shape: tuple = ()
         self._yrange: tuple | None = None
         self.contrast = False
+        self.colour = False  # the images shown are RGB
+
+    def make_room(self, images: int) -> None:
+        """Widen the image area for ``images`` side by side (diversity); the loss curve keeps the rest."""
+        if images == self._room_for:
+            return
+        self._room_for = images
+        total = sum(self.top.sizes()) or 940
+        share = 0.45 if images <= 1 else min(0.66, 0.5 + 0.06 * images)
+        self.top.setSizes([int(total * share), total - int(total * share)])
 
     def set_colormap(self, name: str) -> None:
         """Colour map of the current image and the snapshot strip."""
@@ -111,11 +156,26 @@ class LiveView(QWidget):
         self.strip.setLookupTable(lookup_table(name))
 
     def show_image(self, image: np.ndarray, title: str = "") -> None:
-        img = np.ascontiguousarray(image, dtype=np.float32)
+        """One image: (H, W) or (H, W, 1) grey, (H, W, 3) colour, display values 0..1."""
+        self.show_images(np.asarray(image)[None], title)
+
+    def show_images(self, images: np.ndarray, title: str = "", exact: bool = False) -> None:
+        """K images (K, H, W[, C]) side by side (diversity). With contrast enhancement each is stretched
+        between its own percentiles (``exact``: from every value; otherwise large frames use a sample)."""
+        a = im.squeeze_grey(images)
+        self.colour = im.is_rgb(a) and a.ndim == 4
         if self.contrast:
-            img = contrast_stretch(img[None])[0]
-        self.image.setImage(img, autoLevels=False, levels=_levels(img))
-        self.image.setRect(QRectF(0, 0, img.shape[1], img.shape[0]))
+            a = contrast_stretch(a) if exact else im.stretch(a)
+        if self.colour:
+            row = im.to_u8(im.side_by_side(a, pad=2, fill=0.0))
+            self.image.setImage(row, autoLevels=False, levels=None)
+        else:
+            row = np.ascontiguousarray(im.side_by_side(a, pad=2), dtype=np.float32)
+            self.image.setImage(row, autoLevels=False, levels=(0.0, 1.0) if self.contrast else _levels(row))
+        if row.shape[:2] != self._image_shape:  # a new layout: the rectangle and the range follow
+            self._image_shape = row.shape[:2]
+            self.image.setRect(QRectF(0, 0, row.shape[1], row.shape[0]))
+            self.image_plot.autoRange(padding=0.02)
         if title:
             self.image_plot.setTitle(title)
 
@@ -140,20 +200,26 @@ class LiveView(QWidget):
             self.marks.setData(pts, curve[pts])
 
     def show_strip(self, initial: np.ndarray | None, snapshots, steps) -> None:
-        """The initial image and the snapshots, labelled by ``steps`` (step numbers or texts)."""
-        frames = [] if initial is None else [np.asarray(initial, np.float32)]
-        frames += [np.asarray(s, np.float32) for s in (snapshots if snapshots is not None else [])]
+        """The initial image and the snapshots (grey or colour), labelled by ``steps`` (numbers or texts)."""
+        frames = [] if initial is None else [im.squeeze_grey(initial)]
+        frames += [im.squeeze_grey(f) for f in (snapshots if snapshots is not None else [])]
         if not frames:
             self.strip.clear()
             self.strip_labels.set_items([], 1)
             return
         stack = np.stack(frames)
         if self.contrast:
-            stack = contrast_stretch(stack)
-        h, w = stack.shape[1:]
-        n_slots = max(len(stack), 9)
-        grid = mosaic(stack, ncols=n_slots, pad=2)
-        self.strip.setImage(grid, autoLevels=False, levels=_levels(stack))
+            stack = im.stretch(stack)
+        h, w = stack.shape[1:3]
+        n_slots = max(len(stack), STRIP_SLOTS)
+        if stack.ndim == 4:  # colour
+            grid = im.to_u8(im.grid(stack, n_slots, 2, fill=0.0))
+            self.strip.setImage(grid, autoLevels=False, levels=None)
+        else:
+            grid = im.grid(stack, n_slots, 2)
+            self.strip.setImage(
+                grid, autoLevels=False, levels=(0.0, 1.0) if self.contrast else _levels(stack)
+            )
         self.strip.setRect(QRectF(0, 0, grid.shape[1], grid.shape[0]))
         names = (["initial"] if initial is not None else []) + [
             s if isinstance(s, str) else f"step {int(s)}" for s in steps
@@ -163,71 +229,34 @@ class LiveView(QWidget):
             self.strip_plot.setRange(xRange=(0, n_slots * (w + 2)), yRange=(0, h), padding=0.02)
             self._strip_shape = grid.shape
 
+    def show_exemplars(
+        self, tiles: np.ndarray | None, labels: list[str] | None = None, title: str = "", band: int = 12
+    ) -> None:
+        """Dataset exemplars of the shown map in one row: ``tiles`` (k, h, w, 3) RGB in 0..1, each with a
+        label band of ``band`` pixels on top where ``labels`` go; ``title`` above; None hides the strip."""
+        if tiles is None:
+            self.exemplar_box.setVisible(False)
+            self.exemplar_image.clear()
+            self.exemplar_labels.set_items([], 1)
+            return
+        k, h, w = tiles.shape[:3]
+        space = max(6, w // 8)
+        row = im.to_u8(im.grid(tiles, k, space, fill=0.0))
+        self.exemplar_image.setImage(row, autoLevels=False, levels=None)
+        self.exemplar_image.setRect(QRectF(0, 0, row.shape[1], row.shape[0]))
+        self.exemplar_labels.set_items([(j * (w + space), 0, t) for j, t in enumerate(labels or [])], band)
+        self.exemplar_title.setText(title)
+        self.exemplar_box.setVisible(True)
+        self.exemplar_plot.enableAutoRange()  # fits the row now and whenever the strip is resized
+        self.exemplar_plot.autoRange(padding=0.02)
+
     def clear(self, text: str = "") -> None:
         self._yrange = None
+        self._image_shape = ()
         self.image.clear()
+        self.show_exemplars(None)
         self.curve.setData([], [])
         self.marks.setData([], [])
         self.show_strip(None, None, [])
         if text:
             self.status.setText(text)
-
-
-class AtlasView(MapGrid):
-    """The layer's OIPs in one mosaic, ordered (by final loss or index); non-reacting maps crossed out."""
-
-    #: a tile was clicked: the position of its map in the result
-    tile_clicked = Signal(int)
-
-    def __init__(self, parent=None):
-        super().__init__(parent, colorbar=False, labels=True)
-        # red with a white rim: visible on every colour map (magma and inferno tiles are red themselves)
-        self.crosses = pg.ScatterPlotItem(
-            symbol="x", size=18, brush=pg.mkBrush("#ff3030"), pen=pg.mkPen("w", width=1.5)
-        )
-        self.plot.addItem(self.crosses)
-        self.order = np.zeros(0, int)
-        self.result = None
-        self.map_clicked.connect(lambda k: self.tile_clicked.emit(int(self.order[k])))
-
-    def set_result(self, result, by: str = "loss", contrast: bool = True, initial: bool = False) -> None:
-        """Show the final OIPs (or, with ``initial``, the start images in the same places)."""
-        from cnnviz_gui.core.oip.figures import atlas_order
-
-        self.result = result
-        self.order = atlas_order(result, by)
-        images = (result.initial if initial else result.images)[self.order, :, :, 0]
-        shown = contrast_stretch(images) if contrast else images
-        lv = (0.0, 1.0) if contrast else _levels(images)
-        names = []
-        self._dead = []
-        for k, i in enumerate(self.order):
-            mark = "" if result.data_active is None or result.data_active[i] else "*"
-            names.append(f"{int(result.maps[i])}{mark}")
-            if not result.reacts[i]:
-                self._dead.append(k)
-        self.set_maps(shown, per_map=False, levels=lv, names=names)
-        self.readout.setText("hover a tile for its map and loss; click it to see its run")
-
-    _dead: list[int] = []
-
-    def set_maps(self, maps, *args, **kwargs) -> None:
-        """As :meth:`MapGrid.set_maps`; the crosses follow the tiles when the grid re-flows."""
-        super().set_maps(maps, *args, **kwargs)
-        h, w = np.asarray(maps).shape[1:3]
-        sx, sy = w + self.pad, h + self.pad
-        xs = [(k % self.ncols) * sx + w / 2 for k in self._dead]
-        ys = [(k // self.ncols) * sy + h / 2 for k in self._dead]
-        self.crosses.setData(xs, ys)
-
-    def _on_mouse_moved(self, pos) -> None:
-        hit = self._scene_to_tile(pos)
-        if hit is None or self.result is None:
-            return
-        i = int(self.order[hit[0]])
-        r = self.result
-        state = "reacts" if r.reacts[i] else "does not react"
-        if r.data_active is not None:
-            state += ", data-active" if r.data_active[i] else ", never active on the sample"
-        conv = "converged" if r.converged[i] else "not converged"
-        self.readout.setText(f"map {int(r.maps[i])}: final loss {r.losses[i]:.4g}, {state}, {conv}")
