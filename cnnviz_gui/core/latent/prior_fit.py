@@ -8,7 +8,7 @@ see which it is. NumPy only; the encoding is done by the caller.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
@@ -51,6 +51,15 @@ class PriorFit:
         """Plain values only (lists, floats, ints), for a training outcome or a session."""
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, values: dict) -> PriorFit | None:
+        """The figures back from :meth:`to_dict` (other keys ignored); None when they are not all there."""
+        names = {f.name for f in fields(cls)}
+        required = {f.name for f in fields(cls) if f.name != "posterior_variance"}
+        if not required <= set(values):
+            return None
+        return cls(**{k: v for k, v in values.items() if k in names})
+
     def format_lines(self, name: str = "z") -> list[str]:
         """Lines for a person: centre, r99, on-data share (and posterior variances for a VAE)."""
         centre = ", ".join(f"{c:+.2f}" for c in self.centre[:8]) + (", …" if len(self.centre) > 8 else "")
@@ -68,8 +77,9 @@ class PriorFit:
             )
         return lines
 
-    def verdict(self) -> str:
-        """One line for a VAE: centred on its prior and covering it, or what to try."""
+    def verdict(self, longer: str = "train longer (--epochs)") -> str:
+        """One line for a VAE: centred on its prior and covering it, or what to try (``longer`` says how to
+        train longer where the person reads it: the command line's option, or a dialog's field)."""
         if self.centred and self.covers_prior:
             return (
                 f"centred on the prior (|centre| <= {CENTRE_TOLERANCE:g} per axis) and "
@@ -82,8 +92,15 @@ class PriorFit:
             what.append(
                 f"only {self.on_data_share * 100:.0f}% of prior samples on the data (< {ON_DATA_TARGET:.0%})"
             )
+        return "; ".join(what) + f": not converged to its prior; {longer} or check the KL weight"
+
+    def judgement(self, kind: str, longer: str = "train longer (--epochs)") -> str:
+        """The verdict for a VAE (``kind`` "vae"); for a plain AE what the figures are for."""
+        if kind == "vae":
+            return self.verdict(longer)
         return (
-            "; ".join(what) + ": not converged to its prior; train longer (--epochs) or check the KL weight"
+            "a plain autoencoder has no prior: nothing pulls its points towards N(0, I), so these figures are "
+            "the contrast to a VAE's (whose points should be centred with most prior samples on the data)"
         )
 
 

@@ -1,9 +1,10 @@
-"""The Latent tab: explore an autoencoder's latent space (scatter, hover-decode, manifold, interpolation,
-generation, statistics).
+"""The Latent tab: explore an autoencoder's latent space (scatter, hover-decode, manifold, traversal and
+sliders per dimension, interpolation, generation, statistics and the fit to the prior).
 
 The latent space lives in the compute process (id ``latent``, closed with its model); every request goes
-through the bridge and jobs of one kind supersede each other (``latent-decode`` while the mouse moves). What
-the tab shows is one :class:`~cnnviz_gui.ui.latent.exploration.Exploration`, replaced as a whole.
+through the bridge and jobs of one kind supersede each other (``latent-decode`` while the mouse moves,
+``latent-slider`` while a slider does). What the tab shows is one
+:class:`~cnnviz_gui.ui.latent.exploration.Exploration`, replaced as a whole.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz_gui.core.datasets import dataset_sources
 from cnnviz_gui.core.figures import image_grid
+from cnnviz_gui.core.latent.figures import traversal_mosaic
 from cnnviz_gui.core.latent.projection import available_projections
 from cnnviz_gui.core.latent.space import bundled_autoencoder_path, data_bounds
 from cnnviz_gui.ui.bridge import ComputeBridge
@@ -32,6 +34,7 @@ from cnnviz_gui.ui.latent import export as latent_export
 from cnnviz_gui.ui.latent.controls import CorrectionBar, ExploreControls
 from cnnviz_gui.ui.latent.exploration import Exploration
 from cnnviz_gui.ui.latent.tools import GenerationTab, InterpolationTab, ManifoldTab
+from cnnviz_gui.ui.latent.traversal_view import TraversalTab
 from cnnviz_gui.ui.latent.widgets import ImageTile, LatentScatter
 from cnnviz_gui.ui.state import AppState
 
@@ -41,8 +44,11 @@ NOT_AN_AE = (
     "an encoder file and a decoder file."
 )
 JOB_KINDS = ("latent-encode", "latent-project", "latent-input", "latent-decode", "latent-grid", "latent-interp",
-             "latent-generate")  # fmt: skip
-EXPORT_PARTS = ("scatter", "manifold grid", "interpolation strip", "generation")
+             "latent-generate", "latent-traverse", "latent-slider")  # fmt: skip
+EXPORT_PARTS = ("scatter", "manifold grid", "traversal", "interpolation strip", "generation")
+#: a traversal starts by itself (after encoding, a new centre, steps or range) up to this many decoded values
+#: (32 MB of float32); a bigger one waits for the Traverse button
+AUTO_TRAVERSE_VALUES = 8_000_000
 _space_ids = itertools.count(1)
 
 
@@ -58,6 +64,9 @@ class LatentPanel(QWidget):
         self.state, self.bridge = state, bridge
         self.view = Exploration()
         self.last_decode_ms: float | None = None
+        self.last_slider_ms: float | None = None
+        self._slider_job = None  # the slider decode in flight (at most one)
+        self._slider_pending: np.ndarray | None = None  # the newest slider point, sent when it returns
         self._manual = False  # the encoder/decoder were chosen by the person
 
         self.correction = CorrectionBar()
@@ -73,7 +82,7 @@ class LatentPanel(QWidget):
         self.stats_text = QPlainTextEdit(readOnly=True)
         self.stats_text.setStyleSheet("font-family: monospace; font-size: 9pt")
         self.stats_text.setPlaceholderText("Statistics of the encoded points appear here")
-        right = QSplitter(Qt.Orientation.Vertical)
+        self.right = right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.decoded_tile)
         right.addWidget(self.stats_text)
         right.setSizes([260, 300])
@@ -83,9 +92,13 @@ class LatentPanel(QWidget):
         self.steps, self.strip = self.interpolation_tab.steps, self.interpolation_tab.strip
         self.n_samples, self.gen_view = self.generation_tab.n_samples, self.generation_tab.view
         self.gen_summary = self.generation_tab.summary
+        self.traversal_tab = TraversalTab()
+        self.traversal_plot, self.sliders = self.traversal_tab.plot, self.traversal_tab.sliders
+        self.slider_tile, self.slider_label = self.traversal_tab.image, self.traversal_tab.point_label
         self.views = QTabWidget()
         self.views.addTab(self.scatter, "Scatter")
         self.views.addTab(self.manifold_tab, "Manifold grid")
+        self.views.addTab(self.traversal_tab, "Traversal")
         self.views.setCornerWidget(self.controls.view_options, Qt.Corner.TopRightCorner)
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.views)
@@ -121,13 +134,19 @@ class LatentPanel(QWidget):
         k.x_box.currentIndexChanged.connect(lambda *_: self.project())
         k.y_box.currentIndexChanged.connect(lambda *_: self.project())
         k.points_box.currentIndexChanged.connect(lambda *_: self._draw_points())
-        self.views.currentChanged.connect(k.export_box.setCurrentIndex)
-        self.bottom.currentChanged.connect(lambda i: k.export_box.setCurrentIndex(i + 2))
+        self.views.currentChanged.connect(self._on_view_changed)
+        self.bottom.currentChanged.connect(lambda i: k.export_box.setCurrentIndex(i + self.views.count()))
         self.manifold_tab.requested.connect(lambda: self.decode_grid())
         self.interpolation_tab.from_pin.connect(lambda end: self.set_endpoint(end, self._pinned_z()))
         self.interpolation_tab.from_sample.connect(lambda end, i: self.set_endpoint(end, self._sample_z(i)))
         self.interpolation_tab.requested.connect(lambda: self.interpolate())
         self.generation_tab.requested.connect(lambda: self.generate())
+        t = self.traversal_tab
+        t.requested.connect(lambda: self.traverse())
+        t.centre_box.currentIndexChanged.connect(lambda *_: self.traverse(auto=True))
+        t.steps.valueChanged.connect(lambda *_: self.traverse(auto=True))
+        t.range_sd.valueChanged.connect(lambda *_: self.traverse(auto=True))
+        self.sliders.changed.connect(lambda *_: self.slide())
         self.scatter.hovered.connect(self._on_hover)
         self.scatter.clicked.connect(self._on_click)
         state.model_changed.connect(self._on_model_changed)
@@ -139,10 +158,12 @@ class LatentPanel(QWidget):
     # -- sessions -------------------------------------------------------------------------------------
     def session_state(self) -> dict:
         spins = {"grid_n": self.grid_n, "steps": self.steps, "samples": self.n_samples}
-        return {**self.controls.session_state(), **{k: box.value() for k, box in spins.items()}}
+        return {**self.controls.session_state(), **self.traversal_tab.session_state(),
+                **{k: box.value() for k, box in spins.items()}}  # fmt: skip
 
     def restore_session(self, state: dict) -> None:
         self.controls.restore_session(state)
+        self.traversal_tab.restore_session(state)
         for key, box in {"grid_n": self.grid_n, "steps": self.steps, "samples": self.n_samples}.items():
             if isinstance(state.get(key), int) and not isinstance(state[key], bool):
                 box.setValue(state[key])
@@ -165,6 +186,7 @@ class LatentPanel(QWidget):
     interpolation = property(lambda self: self.view.interpolation)
     generation = property(lambda self: self.view.generation)
     decoded = property(lambda self: self.view.decoded)
+    traversal = property(lambda self: self.view.traversal)
 
     # -- recognising -----------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:
@@ -238,6 +260,7 @@ class LatentPanel(QWidget):
         self.scatter.set_ab(None, None)
         self.decoded_tile.set_image(None, "hover over the scatter to decode")
         self.stats_text.setPlainText("")
+        self._clear_traversal("Encode a dataset: each latent dimension is then moved around the centre.")
 
     def _show_status(self, text: str) -> None:
         self.correction.set_message(text)
@@ -269,6 +292,7 @@ class LatentPanel(QWidget):
         self._set(encoded=encoded, projection=None, shown=None)
         self.project(fit_view=True)
         self.encode_input()
+        self.traverse(auto=True)
 
     def project(self, fit_view: bool = False) -> None:
         """Fit the chosen projection (in the compute process: UMAP and t-SNE take a while) and redraw."""
@@ -313,6 +337,13 @@ class LatentPanel(QWidget):
             head.append(f"PCA: variance explained per component {ex}")
         if proj is not None and proj.note:
             head.append(f"Decoded points are {proj.note}.")
+        fit = v.encoded.prior
+        if fit is not None:  # the AE-versus-VAE comparison: is the VAE centred on N(0, I), on the data?
+            kind = v.recognition.kind if v.recognition is not None else "ae"
+            head.append(f"On the prior N(0, I) ({fit.n_prior:,} samples):")
+            head += ["  " + line for line in fit.format_lines("z_mean" if kind == "vae" else "z")]
+            head.append(f"Verdict: {fit.judgement(kind, 'encode after training longer')}")
+            head.append("")
         self.stats_text.setPlainText("\n".join(head + [v.stats.format_text(v.encoded.class_names)]))
 
     # -- the current input ------------------------------------------------------------------------------
@@ -347,6 +378,8 @@ class LatentPanel(QWidget):
         self._set(pinned=(x, y))
         self.scatter.set_pin((x, y))
         self.decode_at(x, y)
+        if self.traversal_tab.centre_choice() == "pinned":
+            self.traverse(auto=True)
 
     def decode_at(self, x: float, y: float) -> None:
         """Decode the latent point under (x, y) of the scatter; the image appears beside it."""
@@ -437,6 +470,119 @@ class LatentPanel(QWidget):
         self.bridge.request("latent.generate", params, kind="latent-generate", label="Generating",
                             on_result=on_result,
                             on_error=lambda err: self.gen_summary.setText(f"Generation failed: {err.message}"))  # fmt: skip
+
+    # -- traversal and sliders ------------------------------------------------------------------------------
+    def _on_view_changed(self, index: int) -> None:
+        self.controls.export_box.setCurrentIndex(index)
+        # the traversal page shows its own large image; the hover tile and statistics belong to the scatter
+        self.right.setVisible(self.views.widget(index) is not self.traversal_tab)
+
+    def _clear_traversal(self, message: str) -> None:
+        self._slider_pending = None
+        self.bridge.cancel_kind("latent-slider")
+        self._set(traversal=None, slider_z=None, slider_image=None)
+        self.traversal_plot.clear_traversal()
+        self.traversal_tab.set_message(message)
+        self.sliders.set_dimensions([], [], self.traversal_tab.range_sd.value(), 0)
+        self.sliders.note.setText("The sliders appear with the traversal.")
+        self.slider_tile.set_image(None)
+        self.slider_label.setText("")
+
+    def traverse(self, auto: bool = False) -> None:
+        """Move every latent dimension from -R to +R SD around the centre (the data's mean or the pinned
+        point), decoded in the compute process; the sliders start from the centre. ``auto``: asked by a change
+        of the data or the settings rather than the Traverse button (a very big traversal then waits)."""
+        v, tab = self.view, self.traversal_tab
+        if v.space is None or v.z is None:
+            if not auto:
+                self.traversal_tab.set_message("Encode a dataset first: the traversal moves around its mean")
+            return
+        centre = None
+        if tab.centre_choice() == "pinned":
+            centre = self._pinned_z()
+            if centre is None:
+                self.traversal_tab.set_message(
+                    "Click the scatter to pin a point (or choose the data's mean as the centre)"
+                )
+                return
+        d, steps, range_sd = v.recognition.z_dim, tab.steps.value(), tab.range_sd.value()
+        values = d * steps * int(np.prod(v.recognition.output_shape))
+        if auto and values > AUTO_TRAVERSE_VALUES:
+            self.traversal_tab.set_message(
+                f"{d} dimensions x {steps} steps = {d * steps:,} decoded images ({values * 4 / 1e6:.0f} MB): "
+                "press Traverse"
+            )
+            return
+        self.traversal_tab.set_message(f"Decoding {d} dimensions x {steps} steps…")
+        self.progress.setVisible(True)
+        self.progress.setValue(0)
+
+        def on_error(err):
+            self.progress.setVisible(False)
+            self.traversal_tab.set_message(f"Traversal failed: {err.message}")
+
+        params = {"space": v.space, "z": v.z, "centre": centre, "steps": steps, "range_sd": range_sd}
+        self.bridge.request("latent.traverse", params, kind="latent-traverse", label="Traversing the latent space",
+                            on_result=lambda tr: self._on_traversed(tr, centre is not None), on_error=on_error,
+                            on_progress=self._on_progress,
+                            on_stopped=lambda _: self.progress.setVisible(False))  # fmt: skip
+
+    def _on_traversed(self, tr, pinned: bool) -> None:
+        self.progress.setVisible(False)
+        self._set(traversal=tr, traversal_pinned=pinned, slider_z=None, slider_image=None)
+        where = "the pinned point" if pinned else "the data's mean"
+        r = tr.range_sd
+        self.traversal_tab.set_message(
+            f"{tr.z_dim} latent dimensions, each moved from -{r:g} to +{r:g} SD around {where}; rows sorted by "
+            "how much the image changes (the mean over pixels of each pixel's SD along the row)."
+        )
+        mosaic, pad = traversal_mosaic(tr)
+        self.traversal_plot.set_traversal(tr, mosaic, pad)
+        self.sliders.set_dimensions(tr.dims, tr.change, r, tr.z_dim)
+        self.slide()  # the centre itself, decoded
+
+    def slide(self) -> None:
+        """Decode the point the sliders set: at most one decode in flight, the newest position sent next."""
+        tr = self.view.traversal
+        if tr is None or self.view.space is None:
+            return
+        z = tr.moved(self.sliders.offsets())
+        self._set(slider_z=z)
+        self._slider_pending = z
+        if self._slider_job is None or self._slider_job.ended:
+            self._send_slider()
+
+    def _send_slider(self) -> None:
+        z, self._slider_pending = self._slider_pending, None
+        if z is None:
+            return
+        space, tr, started = self.view.space, self.view.traversal, time.perf_counter()
+
+        def on_result(image):
+            if self.view.space != space or self.view.traversal is not tr:
+                return
+            self._set(slider_image=image)
+            self.slider_tile.set_image(image)
+            self.slider_label.setText(self._slider_title(tr, z))
+            self.last_slider_ms = (time.perf_counter() - started) * 1000
+            self._send_slider()  # the newest position, if the sliders moved meanwhile
+
+        def on_error(err):
+            self.slider_tile.set_image(None)
+            self.slider_label.setText(f"Decoding failed: {err.message}")
+
+        self._slider_job = self.bridge.request(
+            "latent.decode_point", {"space": space, "z": z}, kind="latent-slider", label="Decoding",
+            on_result=on_result, on_error=on_error, on_stopped=lambda _: None,
+        )  # fmt: skip
+
+    @staticmethod
+    def _slider_title(tr, z: np.ndarray) -> str:
+        moved = [(k, (z[k] - tr.centre[k]) / tr.sd[k]) for k in range(tr.z_dim) if z[k] != tr.centre[k]]
+        if not moved:
+            return "the centre"
+        parts = ", ".join(f"z{k} {o:+.2f} SD" for k, o in moved[:4])
+        return f"the centre with {parts}{', …' if len(moved) > 4 else ''}"
 
     # -- export -----------------------------------------------------------------------------------------
     def export_figure(self, part: str | None = None):

@@ -194,9 +194,11 @@ class ImageTile(pg.GraphicsLayoutWidget):
             return
         a = np.ascontiguousarray(_gray(image[None] if image.ndim == 3 else image), np.float32)
         a = a[0] if a.ndim == 3 else a
+        same_shape = self.array is not None and self.array.shape == a.shape
         self.array = a
         self.image.setImage(np.nan_to_num(a, nan=1.0), autoLevels=False, levels=_levels(a))
-        self.view.autoRange(padding=0.01)
+        if not same_shape:  # a new size: fit it (the same size keeps the view: cheaper for live updates)
+            self.view.autoRange(padding=0.01)
 
 
 class ManifoldPlot(pg.PlotWidget):
