@@ -199,3 +199,50 @@ def test_without_a_traversal_there_is_nothing_to_export_and_a_message(panel, def
     panel.traversal_tab.button.click()
     assert "Encode a dataset first" in panel.traversal_tab.message.text()
     assert panel.sliders.rows == [] and not panel.sliders.reset_button.isEnabled()
+
+
+def test_a_drag_faster_than_the_decodes_ends_on_its_last_position(qtbot):
+    """Decodes on the compute thread (not synchronous): many slider moves at once send at most one decode at a
+    time; the image shown at the end is the last position's, also when a new traversal came meanwhile."""
+    from cnnviz_gui.ui.app import configure_pyqtgraph
+    from cnnviz_gui.ui.bridge import ComputeBridge
+    from cnnviz_gui.ui.latent.panel import LatentPanel
+    from cnnviz_gui.ui.state import AppState
+
+    configure_pyqtgraph()
+    compute = LocalCompute()
+    bridge = ComputeBridge(compute)
+    view = LatentPanel(AppState(), bridge)
+    qtbot.addWidget(view)
+    sent = []
+    request = bridge.request
+    bridge.request = lambda op, params=None, **kw: (sent.append(op), request(op, params, **kw))[1]
+    try:
+        _open(view)
+        qtbot.waitUntil(lambda: view.view.slider_image is not None and not bridge.busy, timeout=60_000)
+        decoder = _decoder(VAE)
+        k = int(view.traversal.dims[0])
+        sent.clear()
+        for offset in np.linspace(-2.5, 2.5, 40):  # 40 moves without the event loop running in between
+            view.sliders.set_offset(k, float(offset))
+        assert sent.count("latent.decode_point") == 1  # one in flight; the newest waits
+        view.traversal_tab.range_sd.setValue(2.0)  # a new traversal while a slider decode is in flight
+        qtbot.waitUntil(lambda: not bridge.busy and view.traversal.range_sd == 2.0, timeout=30_000)
+        tr = view.traversal  # its sliders start at its centre: the decode of the old position is not shown
+        np.testing.assert_allclose(view.view.slider_z, tr.centre)
+        np.testing.assert_allclose(
+            view.view.slider_image, np.asarray(decoder(tr.centre[None]))[0, ..., 0], atol=1e-5
+        )
+        for offset in np.linspace(0, -1.0, 30):
+            view.sliders.set_offset(k, float(offset))
+        qtbot.waitUntil(lambda: not bridge.busy, timeout=30_000)
+        z = view.view.slider_z
+        expected = tr.centre.copy()
+        expected[k] -= 1.0 * tr.sd[k]
+        np.testing.assert_allclose(z, expected, atol=1e-5)
+        np.testing.assert_allclose(view.view.slider_image, np.asarray(decoder(z[None]))[0, ..., 0], atol=1e-5)
+        assert view.slider_label.text() == f"the centre with z{k} -1.00 SD"
+        assert sent.count("latent.decode_point") < 10
+    finally:
+        bridge.shutdown()
+    assert not compute.alive

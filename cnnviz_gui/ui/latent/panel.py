@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from cnnviz_gui.core.datasets import dataset_sources
 from cnnviz_gui.core.figures import image_grid
-from cnnviz_gui.core.latent.figures import traversal_mosaic
 from cnnviz_gui.core.latent.projection import available_projections
 from cnnviz_gui.core.latent.space import bundled_autoencoder_path, data_bounds
 from cnnviz_gui.ui.bridge import ComputeBridge
@@ -34,6 +33,7 @@ from cnnviz_gui.ui.latent import export as latent_export
 from cnnviz_gui.ui.latent.controls import CorrectionBar, ExploreControls
 from cnnviz_gui.ui.latent.exploration import Exploration
 from cnnviz_gui.ui.latent.tools import GenerationTab, InterpolationTab, ManifoldTab
+from cnnviz_gui.ui.latent.traversal_jobs import TraversalJobs
 from cnnviz_gui.ui.latent.traversal_view import TraversalTab
 from cnnviz_gui.ui.latent.widgets import ImageTile, LatentScatter
 from cnnviz_gui.ui.state import AppState
@@ -46,9 +46,6 @@ NOT_AN_AE = (
 JOB_KINDS = ("latent-encode", "latent-project", "latent-input", "latent-decode", "latent-grid", "latent-interp",
              "latent-generate", "latent-traverse", "latent-slider")  # fmt: skip
 EXPORT_PARTS = ("scatter", "manifold grid", "traversal", "interpolation strip", "generation")
-#: a traversal starts by itself (after encoding, a new centre, steps or range) up to this many decoded values
-#: (32 MB of float32); a bigger one waits for the Traverse button
-AUTO_TRAVERSE_VALUES = 8_000_000
 _space_ids = itertools.count(1)
 
 
@@ -64,9 +61,6 @@ class LatentPanel(QWidget):
         self.state, self.bridge = state, bridge
         self.view = Exploration()
         self.last_decode_ms: float | None = None
-        self.last_slider_ms: float | None = None
-        self._slider_job = None  # the slider decode in flight (at most one)
-        self._slider_pending: np.ndarray | None = None  # the newest slider point, sent when it returns
         self._manual = False  # the encoder/decoder were chosen by the person
 
         self.correction = CorrectionBar()
@@ -95,6 +89,7 @@ class LatentPanel(QWidget):
         self.traversal_tab = TraversalTab()
         self.traversal_plot, self.sliders = self.traversal_tab.plot, self.traversal_tab.sliders
         self.slider_tile, self.slider_label = self.traversal_tab.image, self.traversal_tab.point_label
+        self.traversal_jobs = TraversalJobs(self)
         self.views = QTabWidget()
         self.views.addTab(self.scatter, "Scatter")
         self.views.addTab(self.manifold_tab, "Manifold grid")
@@ -478,111 +473,17 @@ class LatentPanel(QWidget):
         self.right.setVisible(self.views.widget(index) is not self.traversal_tab)
 
     def _clear_traversal(self, message: str) -> None:
-        self._slider_pending = None
-        self.bridge.cancel_kind("latent-slider")
-        self._set(traversal=None, slider_z=None, slider_image=None)
-        self.traversal_plot.clear_traversal()
-        self.traversal_tab.set_message(message)
-        self.sliders.set_dimensions([], [], self.traversal_tab.range_sd.value(), 0)
-        self.sliders.note.setText("The sliders appear with the traversal.")
-        self.slider_tile.set_image(None)
-        self.slider_label.setText("")
+        self.traversal_jobs.clear(message)
 
     def traverse(self, auto: bool = False) -> None:
-        """Move every latent dimension from -R to +R SD around the centre (the data's mean or the pinned
-        point), decoded in the compute process; the sliders start from the centre. ``auto``: asked by a change
-        of the data or the settings rather than the Traverse button (a very big traversal then waits)."""
-        v, tab = self.view, self.traversal_tab
-        if v.space is None or v.z is None:
-            if not auto:
-                self.traversal_tab.set_message("Encode a dataset first: the traversal moves around its mean")
-            return
-        centre = None
-        if tab.centre_choice() == "pinned":
-            centre = self._pinned_z()
-            if centre is None:
-                self.traversal_tab.set_message(
-                    "Click the scatter to pin a point (or choose the data's mean as the centre)"
-                )
-                return
-        d, steps, range_sd = v.recognition.z_dim, tab.steps.value(), tab.range_sd.value()
-        values = d * steps * int(np.prod(v.recognition.output_shape))
-        if auto and values > AUTO_TRAVERSE_VALUES:
-            self.traversal_tab.set_message(
-                f"{d} dimensions x {steps} steps = {d * steps:,} decoded images ({values * 4 / 1e6:.0f} MB): "
-                "press Traverse"
-            )
-            return
-        self.traversal_tab.set_message(f"Decoding {d} dimensions x {steps} steps…")
-        self.progress.setVisible(True)
-        self.progress.setValue(0)
-
-        def on_error(err):
-            self.progress.setVisible(False)
-            self.traversal_tab.set_message(f"Traversal failed: {err.message}")
-
-        params = {"space": v.space, "z": v.z, "centre": centre, "steps": steps, "range_sd": range_sd}
-        self.bridge.request("latent.traverse", params, kind="latent-traverse", label="Traversing the latent space",
-                            on_result=lambda tr: self._on_traversed(tr, centre is not None), on_error=on_error,
-                            on_progress=self._on_progress,
-                            on_stopped=lambda _: self.progress.setVisible(False))  # fmt: skip
-
-    def _on_traversed(self, tr, pinned: bool) -> None:
-        self.progress.setVisible(False)
-        self._set(traversal=tr, traversal_pinned=pinned, slider_z=None, slider_image=None)
-        where = "the pinned point" if pinned else "the data's mean"
-        r = tr.range_sd
-        self.traversal_tab.set_message(
-            f"{tr.z_dim} latent dimensions, each moved from -{r:g} to +{r:g} SD around {where}; rows sorted by "
-            "how much the image changes (the mean over pixels of each pixel's SD along the row)."
-        )
-        mosaic, pad = traversal_mosaic(tr)
-        self.traversal_plot.set_traversal(tr, mosaic, pad)
-        self.sliders.set_dimensions(tr.dims, tr.change, r, tr.z_dim)
-        self.slide()  # the centre itself, decoded
+        """Move every latent dimension around the chosen centre (see :class:`TraversalJobs`)."""
+        self.traversal_jobs.traverse(auto)
 
     def slide(self) -> None:
-        """Decode the point the sliders set: at most one decode in flight, the newest position sent next."""
-        tr = self.view.traversal
-        if tr is None or self.view.space is None:
-            return
-        z = tr.moved(self.sliders.offsets())
-        self._set(slider_z=z)
-        self._slider_pending = z
-        if self._slider_job is None or self._slider_job.ended:
-            self._send_slider()
+        """Decode the point the sliders set (see :class:`TraversalJobs`)."""
+        self.traversal_jobs.slide()
 
-    def _send_slider(self) -> None:
-        z, self._slider_pending = self._slider_pending, None
-        if z is None:
-            return
-        space, tr, started = self.view.space, self.view.traversal, time.perf_counter()
-
-        def on_result(image):
-            if self.view.space != space or self.view.traversal is not tr:
-                return
-            self._set(slider_image=image)
-            self.slider_tile.set_image(image)
-            self.slider_label.setText(self._slider_title(tr, z))
-            self.last_slider_ms = (time.perf_counter() - started) * 1000
-            self._send_slider()  # the newest position, if the sliders moved meanwhile
-
-        def on_error(err):
-            self.slider_tile.set_image(None)
-            self.slider_label.setText(f"Decoding failed: {err.message}")
-
-        self._slider_job = self.bridge.request(
-            "latent.decode_point", {"space": space, "z": z}, kind="latent-slider", label="Decoding",
-            on_result=on_result, on_error=on_error, on_stopped=lambda _: None,
-        )  # fmt: skip
-
-    @staticmethod
-    def _slider_title(tr, z: np.ndarray) -> str:
-        moved = [(k, (z[k] - tr.centre[k]) / tr.sd[k]) for k in range(tr.z_dim) if z[k] != tr.centre[k]]
-        if not moved:
-            return "the centre"
-        parts = ", ".join(f"z{k} {o:+.2f} SD" for k, o in moved[:4])
-        return f"the centre with {parts}{', …' if len(moved) > 4 else ''}"
+    last_slider_ms = property(lambda self: self.traversal_jobs.last_ms)
 
     # -- export -----------------------------------------------------------------------------------------
     def export_figure(self, part: str | None = None):
