@@ -109,7 +109,7 @@ def test_training_dialog_reports_whether_a_vae_converged(new_window, tmp_path):
     assert outcome.latent_summary() and outcome.latent_summary() in text  # centre, r99, share on the data
     assert "latent centre (" in text and "r99" in text and "% of prior samples on the data" in text
     assert "Over the 400 samples" in text
-    converged = fit.centred and fit.covers_prior
+    converged = fit.converged
     assert ("Converged onto the prior" in text) == converged
     assert fit.verdict("train for more epochs").replace("<", "&lt;") in text
     if not converged:

@@ -95,9 +95,23 @@ def test_bundled_vae_traversal_sliders_and_prior_fit(panel):
     text = panel.stats_text.toPlainText()
     fit = panel.dataset.prior
     assert fit.n_prior == 2000 and fit.centred and fit.covers_prior and fit.r99 < 4.5
-    assert "On the prior N(0, I) (2,000 samples):" in text and f"r99 = {fit.r99:.2f}" in text
-    assert f"prior samples on the data: {fit.on_data_share * 100:.0f}% of 2,000" in text
+    assert text.startswith("On the prior N(0, I), 2,000 samples:\n  centre (-0.00, +0.01)\n")
+    assert (
+        f"r99 = {fit.r99:.2f}" in text and f"on the data: {fit.on_data_share * 100:.0f}% of the prior" in text
+    )
     assert "Verdict: centred on the prior" in text and text.index("Verdict") < text.index("class centroids")
+
+
+def test_the_ae_statistics_are_the_contrast(panel):
+    """The bundled AE against the prior: off-centre, wide, fewer prior samples on its data (the models README:
+    centre (-2.77, +1.97), r99 15.28, 55%); the verdict says an AE has no prior to converge to."""
+    _open(panel, bundled_autoencoder_path("ae"))
+    fit = panel.dataset.prior
+    assert fit.posterior_variance is None and not fit.centred and fit.r99 > 10 and fit.on_data_share < 0.75
+    text = panel.stats_text.toPlainText()
+    assert f"centre ({fit.centre[0]:+.2f}, {fit.centre[1]:+.2f})" in text and f"r99 = {fit.r99:.2f}" in text
+    assert "Verdict: a plain autoencoder has no prior" in text and "posterior variances" not in text
+    assert panel.traversal.traversal.shape == (2, 9, 28, 28)  # an AE has a traversal as well
 
 
 def test_pinned_centre(panel):

@@ -27,7 +27,10 @@ class PriorFit:
     ``centre``: mean of the points per axis; ``spread``: their standard deviation per axis; ``r99``: radius
     around the origin holding 99% of them; ``on_data_share``: share of ``n_prior`` samples of N(0, I) lying
     within ``factor`` x the median nearest-neighbour spacing of some encoded point; ``posterior_variance``:
-    mean of exp(``z_log_var``) per axis (VAE only, else ``None``).
+    mean of exp(``z_log_var``) per axis (VAE only, else ``None``); ``sampled_on_data_share`` (VAE only): the
+    same share measured against posterior samples z_mean + sigma * eps instead of the means. In more than two
+    dimensions a VAE leaves some dimensions unused (collapsed: mean near 0, variance near 1, the posterior is
+    the prior there); their means do not spread, so prior samples miss the means but not the samples.
     """
 
     centre: list[float]
@@ -38,6 +41,7 @@ class PriorFit:
     n_prior: int
     factor: float
     posterior_variance: list[float] | None = None
+    sampled_on_data_share: float | None = None
 
     @property
     def centred(self) -> bool:
@@ -47,6 +51,16 @@ class PriorFit:
     def covers_prior(self) -> bool:
         return self.on_data_share >= ON_DATA_TARGET
 
+    @property
+    def covers_prior_sampled(self) -> bool:
+        """The prior's samples land on posterior samples (VAE), though maybe not on the means."""
+        return self.sampled_on_data_share is not None and self.sampled_on_data_share >= ON_DATA_TARGET
+
+    @property
+    def converged(self) -> bool:
+        """Centred, and the prior's samples land on the data (the means, or else the posterior samples)."""
+        return self.centred and (self.covers_prior or self.covers_prior_sampled)
+
     def to_dict(self) -> dict:
         """Plain values only (lists, floats, ints), for a training outcome or a session."""
         return asdict(self)
@@ -55,7 +69,9 @@ class PriorFit:
     def from_dict(cls, values: dict) -> PriorFit | None:
         """The figures back from :meth:`to_dict` (other keys ignored); None when they are not all there."""
         names = {f.name for f in fields(cls)}
-        required = {f.name for f in fields(cls) if f.name != "posterior_variance"}
+        required = {
+            f.name for f in fields(cls) if f.name not in ("posterior_variance", "sampled_on_data_share")
+        }
         if not required <= set(values):
             return None
         return cls(**{k: v for k, v in values.items() if k in names})
@@ -75,6 +91,11 @@ class PriorFit:
             lines.append(
                 f"posterior variances (mean of exp(z_log_var) per axis): ({pv}{', …' if len(self.posterior_variance) > 8 else ''})"
             )
+        if self.sampled_on_data_share is not None:
+            lines.append(
+                f"prior samples on posterior samples (z_mean + sigma * eps) instead of the means: "
+                f"{self.sampled_on_data_share * 100:.0f}%"
+            )
         return lines
 
     def verdict(self, longer: str = "train longer (--epochs)") -> str:
@@ -85,12 +106,26 @@ class PriorFit:
                 f"centred on the prior (|centre| <= {CENTRE_TOLERANCE:g} per axis) and "
                 f"{self.on_data_share * 100:.0f}% of prior samples on the data: converged"
             )
+        if self.centred and self.covers_prior_sampled:
+            return (
+                f"centred on the prior (|centre| <= {CENTRE_TOLERANCE:g} per axis); "
+                f"{self.on_data_share * 100:.0f}% of prior samples land on the means z_mean but "
+                f"{self.sampled_on_data_share * 100:.0f}% on posterior samples: some dimensions are unused "
+                "(collapsed: their means stay near 0, the posterior is the prior there; a traversal shows which): "
+                "converged"
+            )
         what = []
         if not self.centred:
             what.append(f"not centred (|centre| > {CENTRE_TOLERANCE:g} on some axis)")
-        if not self.covers_prior:
+        if not (self.covers_prior or self.covers_prior_sampled):
+            sampled = (
+                f", {self.sampled_on_data_share * 100:.0f}% on posterior samples"
+                if self.sampled_on_data_share is not None
+                else ""
+            )
             what.append(
-                f"only {self.on_data_share * 100:.0f}% of prior samples on the data (< {ON_DATA_TARGET:.0%})"
+                f"only {self.on_data_share * 100:.0f}% of prior samples on the data{sampled} "
+                f"(< {ON_DATA_TARGET:.0%})"
             )
         return "; ".join(what) + f": not converged to its prior; {longer} or check the KL weight"
 
@@ -118,9 +153,13 @@ def prior_fit(
     prior = np.random.default_rng(seed).standard_normal((n_prior, z.shape[1])).astype(np.float32)
     gaps = data_gaps(prior, z, seed)
     z64 = z.astype(np.float64)
-    pv = None
+    pv = sampled = None
     if z_log_var is not None:
-        pv = [float(v) for v in np.exp(np.asarray(z_log_var, np.float64)).mean(axis=0)]
+        var = np.exp(np.asarray(z_log_var, np.float64))
+        pv = [float(v) for v in var.mean(axis=0)]
+        eps = np.random.default_rng(seed + 1).standard_normal(z.shape)
+        z_sampled = (z64 + np.sqrt(var) * eps).astype(np.float32)
+        sampled = float((data_gaps(prior, z_sampled, seed) <= factor).mean())
     return PriorFit(
         centre=[float(c) for c in z64.mean(axis=0)],
         spread=[float(s) for s in z64.std(axis=0)],
@@ -130,4 +169,5 @@ def prior_fit(
         n_prior=int(n_prior),
         factor=float(factor),
         posterior_variance=pv,
+        sampled_on_data_share=sampled,
     )

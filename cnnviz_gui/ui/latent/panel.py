@@ -49,6 +49,30 @@ EXPORT_PARTS = ("scatter", "manifold grid", "traversal", "interpolation strip", 
 _space_ids = itertools.count(1)
 
 
+def prior_fit_lines(fit, kind: str) -> list[str]:
+    """The statistics' lines on the prior N(0, I): centre, spread, r99, prior samples on the data (and a
+    VAE's posterior variances), then the verdict (for an AE: what the figures are for)."""
+
+    def vector(values) -> str:
+        return ", ".join(f"{x:+.2f}" for x in values[:6]) + (", …" if len(values) > 6 else "")
+
+    lines = [
+        f"On the prior N(0, I), {fit.n_prior:,} samples:",
+        f"  centre ({vector(fit.centre)})",
+        f"  spread ({vector(fit.spread).replace('+', '')})",
+        f"  r99 = {fit.r99:.2f}",
+        f"  on the data: {fit.on_data_share * 100:.0f}% of the prior samples (within {fit.factor:g}x the "
+        "median nearest-neighbour spacing of an encoded point)",
+    ]
+    if fit.posterior_variance is not None:
+        pv = ", ".join(f"{x:.2g}" for x in fit.posterior_variance[:6])
+        lines.append(f"  posterior variances ({pv}{', …' if len(fit.posterior_variance) > 6 else ''})")
+    if fit.sampled_on_data_share is not None:
+        lines.append(f"  on posterior samples (z_mean + σ·ε): {fit.sampled_on_data_share * 100:.0f}%")
+    lines.append(f"Verdict: {fit.judgement(kind, 'train longer')}.")
+    return lines
+
+
 class LatentPanel(QWidget):
     """Central tab "Latent"."""
 
@@ -332,13 +356,8 @@ class LatentPanel(QWidget):
             head.append(f"PCA: variance explained per component {ex}")
         if proj is not None and proj.note:
             head.append(f"Decoded points are {proj.note}.")
-        fit = v.encoded.prior
-        if fit is not None:  # the AE-versus-VAE comparison: is the VAE centred on N(0, I), on the data?
-            kind = v.recognition.kind if v.recognition is not None else "ae"
-            head.append(f"On the prior N(0, I) ({fit.n_prior:,} samples):")
-            head += ["  " + line for line in fit.format_lines("z_mean" if kind == "vae" else "z")]
-            head.append(f"Verdict: {fit.judgement(kind, 'encode after training longer')}")
-            head.append("")
+        if v.encoded.prior is not None:  # the AE-versus-VAE comparison: centred on N(0, I)? on the data?
+            head += prior_fit_lines(v.encoded.prior, v.recognition.kind if v.recognition else "ae") + [""]
         self.stats_text.setPlainText("\n".join(head + [v.stats.format_text(v.encoded.class_names)]))
 
     # -- the current input ------------------------------------------------------------------------------
@@ -458,7 +477,11 @@ class LatentPanel(QWidget):
         def on_result(res):
             self._set(generation=res)
             self.gen_view.set_result(res, v.encoded.class_names)
-            self.gen_summary.setText(res.summary())
+            text, fit = res.summary(), v.encoded.prior
+            if fit is not None:  # the same measure over more prior samples, as in the statistics
+                text += (f" With {fit.n_prior:,} prior samples (see the statistics): "
+                         f"{(1 - fit.on_data_share) * 100:.0f}% off the data.")  # fmt: skip
+            self.gen_summary.setText(text)
             self.gen_summary.setToolTip(self.gen_view.toolTip())
 
         params = {"space": v.space, "z": v.z, "n": self.n_samples.value()}

@@ -385,7 +385,7 @@ class TrainingDialog(QDialog):
             return
         kind = str(outcome.latent.get("kind", "vae"))
         if kind == "vae":
-            style = "converged" if fit.centred and fit.covers_prior else "not converged"
+            style = "converged" if fit.converged else "not converged"
             head = "Converged onto the prior" if style == "converged" else "Not converged onto the prior"
         else:
             style, head = "ae", "Plain autoencoder"
