@@ -95,11 +95,14 @@ def test_bundled_vae_traversal_sliders_and_prior_fit(panel):
     text = panel.stats_text.toPlainText()
     fit = panel.dataset.prior
     assert fit.n_prior == 2000 and fit.centred and fit.covers_prior and fit.r99 < 4.5
-    assert text.startswith("On the prior N(0, I), 2,000 samples:\n  centre (-0.00, +0.01)\n")
+    assert text.startswith(
+        "Verdict: centred on the prior (|centre| <= 0.25 per axis) and 89% of prior samples"
+    )
+    assert "\nOn the prior N(0, I), 2,000 samples:\n  centre (-0.00, +0.01)\n" in text
     assert (
         f"r99 = {fit.r99:.2f}" in text and f"on the data: {fit.on_data_share * 100:.0f}% of the prior" in text
     )
-    assert "Verdict: centred on the prior" in text and text.index("Verdict") < text.index("class centroids")
+    assert text.index("Verdict") < text.index("class centroids")
 
 
 def test_the_ae_statistics_are_the_contrast(panel):
@@ -112,6 +115,22 @@ def test_the_ae_statistics_are_the_contrast(panel):
     assert f"centre ({fit.centre[0]:+.2f}, {fit.centre[1]:+.2f})" in text and f"r99 = {fit.r99:.2f}" in text
     assert "Verdict: a plain autoencoder has no prior" in text and "posterior variances" not in text
     assert panel.traversal.traversal.shape == (2, 9, 28, 28)  # an AE has a traversal as well
+
+
+def test_another_model_clears_the_previous_results(panel):
+    _open(panel)
+    panel.n_samples.setValue(8)
+    panel.generate()
+    panel.decode_grid()
+    panel.set_endpoint("A", panel._sample_z(0))
+    panel.set_endpoint("B", panel._sample_z(1))
+    panel.interpolate()
+    assert panel.gen_view.columns and panel.manifold.mosaic is not None and panel.strip.array is not None
+    vae_traversal = panel.traversal
+    _open(panel, bundled_autoencoder_path("ae"))  # nothing of the VAE is left to be read as the AE's
+    assert panel.gen_view.columns == [] and panel.gen_summary.text() == ""
+    assert panel.manifold.mosaic is None and panel.strip.array is None
+    assert panel.traversal is not vae_traversal and panel.generation is None
 
 
 def test_pinned_centre(panel):

@@ -50,13 +50,14 @@ _space_ids = itertools.count(1)
 
 
 def prior_fit_lines(fit, kind: str) -> list[str]:
-    """The statistics' lines on the prior N(0, I): centre, spread, r99, prior samples on the data (and a
-    VAE's posterior variances), then the verdict (for an AE: what the figures are for)."""
+    """The statistics' lines on the prior N(0, I): the verdict first (for an AE: what the figures are for),
+    then centre, spread, r99, prior samples on the data (and a VAE's posterior variances)."""
 
     def vector(values) -> str:
         return ", ".join(f"{x:+.2f}" for x in values[:6]) + (", …" if len(values) > 6 else "")
 
     lines = [
+        f"Verdict: {fit.judgement(kind, 'train longer')}.",
         f"On the prior N(0, I), {fit.n_prior:,} samples:",
         f"  centre ({vector(fit.centre)})",
         f"  spread ({vector(fit.spread).replace('+', '')})",
@@ -69,7 +70,6 @@ def prior_fit_lines(fit, kind: str) -> list[str]:
         lines.append(f"  posterior variances ({pv}{', …' if len(fit.posterior_variance) > 6 else ''})")
     if fit.sampled_on_data_share is not None:
         lines.append(f"  on posterior samples (z_mean + σ·ε): {fit.sampled_on_data_share * 100:.0f}%")
-    lines.append(f"Verdict: {fit.judgement(kind, 'train longer')}.")
     return lines
 
 
@@ -280,6 +280,11 @@ class LatentPanel(QWidget):
         self.decoded_tile.set_image(None, "hover over the scatter to decode")
         self.stats_text.setPlainText("")
         self._clear_traversal("Encode a dataset: each latent dimension is then moved around the centre.")
+        # the results of the previous latent space would be read as this one's
+        self.manifold.clear_grid()
+        self.strip.set_image(None, "pick A and B (pinned points or samples), then interpolate")
+        self.gen_view.clear_result()
+        self.gen_summary.setText("")
 
     def _show_status(self, text: str) -> None:
         self.correction.set_message(text)

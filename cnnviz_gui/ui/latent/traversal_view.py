@@ -76,8 +76,8 @@ class TraversalPlot(pg.PlotWidget):
         self.column_labels = ["0" if o == 0 else f"{o:+.3g}" for o in tr.offsets]
         self._tiles = (h, w, pad)
         self._label_ticks()
-        unit = "SD of the encoded data" if tr.scale == "data" else "prior SD"
-        self.setLabel("bottom", f"offset from the centre ({unit})", color="k")
+        unit = "SD of the data" if tr.scale == "data" else "prior SD"
+        self.setLabel("bottom", f"offset ({unit})", color="k")
         self.setLabel("left", "latent dimension, mean pixel change", color="k")
         self.enableAutoRange()  # fits the whole mosaic, also when the page is resized or first shown
 
@@ -129,6 +129,7 @@ class DimensionSliders(QWidget):
         self._grid.setVerticalSpacing(2)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self._grid_widget)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -150,7 +151,7 @@ class DimensionSliders(QWidget):
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
             slider.setPageStep(SLIDER_STEPS // 6)
-            slider.setMinimumWidth(120)
+            slider.setMinimumWidth(50)
             slider.setToolTip(
                 f"z{k}: from -{range_sd:g} to +{range_sd:g} standard deviations around the centre"
             )

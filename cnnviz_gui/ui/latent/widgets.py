@@ -213,6 +213,11 @@ class ManifoldPlot(pg.PlotWidget):
         self.mosaic: np.ndarray | None = None
         self.setTitle("Decode an n x n grid over the scatter's visible region", size="9pt")
 
+    def clear_grid(self) -> None:
+        self.mosaic = None
+        self.image.clear()
+        self.setTitle("Decode an n x n grid over the scatter's visible region", size="9pt")
+
     def set_grid(self, mosaic, bounds, n: int, axis_names=("z0", "z1"), note: str = "") -> None:
         self.mosaic = np.asarray(mosaic, np.float32)
         x0, x1, y0, y1 = bounds
@@ -240,6 +245,12 @@ class GenerationView(pg.GraphicsLayoutWidget):
             "per bin); off data: farther from every encoded point than 3x the data's typical spacing"
         )
         self.columns: list[tuple] = []
+        self.clear_result()
+
+    def clear_result(self) -> None:
+        """No samples: what the Generate button does."""
+        self.clear()
+        self.columns = []
         self.addLabel(
             "Generate to sample from the prior, a fitted Gaussian and the data's neighbourhoods", color="k"
         )
