@@ -59,14 +59,12 @@ def _paint(app, panel) -> None:
 
 def _single_moves(app, panel, rng) -> np.ndarray:
     """ms from setValue to the painted image, one move at a time (each waits for its image)."""
-    from cnnviz_gui.ui.latent.traversal_view import SLIDER_STEPS
-
     rows, times = panel.sliders.rows, []
     for i in range(MOVES):
         _, slider, _ = rows[i % len(rows)]
         value = slider.value()
         while value == slider.value():
-            value = int(rng.integers(-SLIDER_STEPS, SLIDER_STEPS + 1))
+            value = int(rng.integers(slider.minimum(), slider.maximum() + 1))
         before = panel.view.slider_image
         t0 = time.perf_counter()
         slider.setValue(value)
@@ -80,8 +78,6 @@ def _single_moves(app, panel, rng) -> np.ndarray:
 def _drag(app, panel, rate_hz: float = 120.0, seconds: float = 1.0) -> tuple[int, float]:
     """Move the first slider at ``rate_hz`` for ``seconds``: (images painted, ms from the last move until the
     image of that last position is painted)."""
-    from cnnviz_gui.ui.latent.traversal_view import SLIDER_STEPS
-
     _, slider, _ = panel.sliders.rows[0]
     painted, last = 0, panel.view.slider_image
 
@@ -95,7 +91,7 @@ def _drag(app, panel, rate_hz: float = 120.0, seconds: float = 1.0) -> tuple[int
         return True
 
     n = int(rate_hz * seconds)
-    positions = np.round(np.sin(np.linspace(0, 2 * np.pi, n)) * SLIDER_STEPS * 0.9).astype(int)
+    positions = np.round(np.sin(np.linspace(0, 2 * np.pi, n)) * slider.maximum() * 0.9).astype(int)
     positions[-1] = positions[-2] + 7  # the last position differs from the one before
     start = time.perf_counter()
     for i, value in enumerate(positions):

@@ -76,6 +76,8 @@ def test_bundled_vae_traversal_sliders_and_prior_fit(panel):
     np.testing.assert_allclose(panel.view.slider_image, np.asarray(decoder(z[None]))[0, ..., 0], atol=1e-5)
     assert np.abs(panel.view.slider_image - centre_image).mean() > 0.02
     assert panel.slider_label.text() == f"the centre with z{k} +1.50 SD" and panel.last_slider_ms is not None
+    value_label = next(label for dim, _, label in sliders.rows if dim == k)
+    assert value_label.text() == "+1.50 SD"
     # the same slider at +3 SD matches the last column of its traversal row
     sliders.set_offset(k, 3.0)
     row = tr.dims.tolist().index(k)
@@ -91,6 +93,7 @@ def test_bundled_vae_traversal_sliders_and_prior_fit(panel):
     np.testing.assert_allclose(panel.traversal.offsets, [-2, -1, 0, 1, 2])
     sliders.set_offset(k, 5.0)  # clipped to +R
     assert sliders.offsets()[k] == pytest.approx(2.0)
+    assert {(s.minimum(), s.maximum()) for _, s, _ in sliders.rows} == {(-200, 200)}  # steps of 0.01 SD
     # the statistics say how the VAE sits on its prior, and that it converged (resources/models/README.md)
     text = panel.stats_text.toPlainText()
     fit = panel.dataset.prior
@@ -279,3 +282,17 @@ def test_a_drag_faster_than_the_decodes_ends_on_its_last_position(qtbot):
     finally:
         bridge.shutdown()
     assert not compute.alive
+
+
+def test_session_keeps_the_traversal_settings(panel):
+    state = panel.session_state()
+    assert state["traversal_centre"] == "mean" and state["traversal_steps"] == 9
+    assert state["traversal_range"] == 3.0
+    panel.restore_session({"traversal_centre": "pinned", "traversal_steps": 5, "traversal_range": 2.5})
+    assert panel.traversal_tab.centre_choice() == "pinned"
+    assert (panel.traversal_tab.steps.value(), panel.traversal_tab.range_sd.value()) == (5, 2.5)
+    panel.restore_session(
+        {"traversal_centre": "elsewhere", "traversal_steps": "many", "traversal_range": True}
+    )
+    assert panel.session_state()["traversal_centre"] == "pinned"  # nonsense is ignored
+    assert panel.session_state()["traversal_steps"] == 5 and panel.session_state()["traversal_range"] == 2.5

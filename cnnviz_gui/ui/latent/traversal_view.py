@@ -28,8 +28,8 @@ from cnnviz_gui.ui.latent.widgets import ImageTile
 
 #: at most this many sliders: with more latent dimensions, those that change the image most
 MAX_SLIDERS = 32
-#: slider positions from the centre to +R (and to -R): a step is R / 200 standard deviations
-SLIDER_STEPS = 200
+#: slider positions per standard deviation: a slider moves in steps of 0.01 SD from -R to +R
+SLIDER_STEPS = 100
 CENTRES = (("mean", "the data's mean"), ("pinned", "the pinned point"))
 
 
@@ -149,8 +149,9 @@ class DimensionSliders(QWidget):
             name = QLabel(f"z{k}")
             name.setToolTip(f"latent dimension {k}; mean pixel change over the traversal {change:.3f}")
             slider = QSlider(Qt.Orientation.Horizontal)
-            slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
-            slider.setPageStep(SLIDER_STEPS // 6)
+            end = int(round(range_sd * SLIDER_STEPS))
+            slider.setRange(-end, end)
+            slider.setPageStep(max(1, SLIDER_STEPS // 2))
             slider.setMinimumWidth(50)
             slider.setToolTip(
                 f"z{k}: from -{range_sd:g} to +{range_sd:g} standard deviations around the centre"
@@ -180,7 +181,7 @@ class DimensionSliders(QWidget):
         return f"{offset:+.2f} SD"
 
     def _offset(self, slider: QSlider) -> float:
-        return slider.value() / SLIDER_STEPS * self.range_sd
+        return slider.value() / SLIDER_STEPS
 
     def _moved(self, k: int, slider: QSlider, label: QLabel) -> None:
         label.setText(self._value_text(self._offset(slider)))
@@ -194,7 +195,7 @@ class DimensionSliders(QWidget):
         """Move the slider of dimension ``k`` to ``offset_sd`` standard deviations (clipped to +-R)."""
         for dim, slider, _ in self.rows:
             if dim == k:
-                slider.setValue(int(round(np.clip(offset_sd / self.range_sd, -1, 1) * SLIDER_STEPS)))
+                slider.setValue(int(round(np.clip(offset_sd, -self.range_sd, self.range_sd) * SLIDER_STEPS)))
 
     def reset(self) -> None:
         """Every slider back to 0 (the centre); one ``changed(-1)`` instead of one per slider."""
