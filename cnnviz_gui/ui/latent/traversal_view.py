@@ -241,6 +241,8 @@ class TraversalTab(QWidget):
         self.point_label = QLabel("")
         self.point_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.point_label.setWordWrap(True)
+        # two lines, always: a longer text neither moves nor resizes the image (no layout pass per move)
+        self.point_label.setFixedHeight(2 * self.point_label.fontMetrics().lineSpacing() + 4)
         image_box = QWidget()
         box = QVBoxLayout(image_box)
         box.setContentsMargins(0, 0, 0, 0)
