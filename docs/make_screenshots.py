@@ -3,9 +3,10 @@
 Run with ``make screenshots`` (``QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py``).
 Writes ``docs/images/main_window.png``, one ``tab-<title>.png`` for every central tab the window has
 (``main_window.tabs``: tabs added later are captured without changing this script), one
-``dialog-<name>.png`` for each dialog (preferences, keyboard shortcuts, About, training after one short run)
-and the OIP tab's Lucid runs (:func:`oip_screenshots`). ``docs/make_screenshots.py oip`` makes only the OIP
-tab's images (a few minutes).
+``dialog-<name>.png`` for each dialog (preferences, keyboard shortcuts, About, training after one short run,
+and after training an 8-D VAE: its latent report), ``latent_vae.png`` (the bundled VAE: scatter, statistics,
+generation), ``latent_traversal.png`` (the 8-D VAE's traversal and sliders) and the OIP tab's Lucid runs
+(:func:`oip_screenshots`). ``docs/make_screenshots.py oip`` makes only the OIP tab's images (a few minutes).
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ def main() -> int:
     wait(app, lambda: not training.running, 300)
     wait(app, idle, 60)
     save(training, "dialog-training.png")
+    vae_training_and_traversal(app, w, training, idle)
     training.close()
     w.close()
     shutil.rmtree(home, ignore_errors=True)
@@ -248,6 +250,29 @@ def latent_screenshot(app: QApplication, w) -> None:
     wait(app, lambda: panel.generation is not None and not w.bridge.busy)
     w.grab().save(str(OUT / "latent_vae.png"))
     print("wrote", OUT / "latent_vae.png")
+
+
+def vae_training_and_traversal(app: QApplication, w, training, idle) -> None:
+    """Train an 8-D VAE in the training dialog (its latent report), then its Traversal page with two sliders
+    moved."""
+    training.kind_box.setCurrentIndex(training.kind_box.findData("vae"))
+    training.latent_spin.setValue(8)
+    training.epochs_spin.setValue(5)
+    training.samples_spin.setValue(0)  # all 10,000 digits
+    training.out_edit.setText(str(Path(os.environ["HOME"]) / "cnnviz_vae8.keras"))
+    training.start()
+    wait(app, lambda: not training.running, 900)
+    save(training, "dialog-training-vae.png")
+    panel = w.latent_panel
+    new = lambda: panel.traversal is not None and panel.traversal.z_dim == 8  # noqa: E731
+    wait(app, lambda: new() and panel.view.slider_image is not None and idle(), 180)
+    w.tabs.setCurrentWidget(panel)
+    panel.views.setCurrentWidget(panel.traversal_tab)
+    dims = panel.traversal.dims
+    panel.sliders.set_offset(int(dims[0]), 1.5)
+    panel.sliders.set_offset(int(dims[1]), -1.0)
+    wait(app, idle, 30)
+    save(w, "latent_traversal.png")
 
 
 if __name__ == "__main__":

@@ -52,6 +52,28 @@ def default_loaded(default_model_path):
 
 
 @pytest.fixture(scope="session")
+def tiny_vae8(tmp_path_factory):
+    """An 8-D VAE, one epoch on the first 3,000 bundled digits (the sample is sorted by class: 0s, 1s, 2s;
+    ~10-20 s): a few dimensions carry information, the others stay collapsed on the prior. Returns (file,
+    encoded z_mean, KL per dimension in nats). Trained once per session (core and window tests share it)."""
+    import numpy as np
+
+    from cnnviz_gui.core.datasets import Dataset, load_bundled_mnist
+    from cnnviz_gui.core.training.autoencoders import _encode, train_autoencoder
+
+    n = 3000
+    ds = load_bundled_mnist()
+    small = Dataset("small", ds.x[:n], ds.y[:n], ds.class_names)
+    path = tmp_path_factory.mktemp("vae8") / "vae8.keras"
+    res = train_autoencoder(
+        path, kind="vae", epochs=1, latent_dim=8, dataset=small, n_train=n, batch_size=32, learning_rate=3e-3,
+    )  # fmt: skip
+    z, log_var = _encode(res.model.get_layer("encoder"), small.x, True)
+    kl = (0.5 * (z.astype(np.float64) ** 2 + np.exp(log_var) - 1.0 - log_var)).mean(axis=0)
+    return path, z, kl
+
+
+@pytest.fixture(scope="session")
 def bad_models(tmp_path_factory, default_model_path) -> dict[str, Path]:
     """A corpus of model files the app must refuse or handle, made here (nothing downloaded).
 

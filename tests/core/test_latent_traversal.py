@@ -5,28 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz_gui.core.datasets import Dataset, load_bundled_mnist
-
-N_DIGITS = 3000
-
 
 @pytest.fixture(scope="module")
-def tiny_vae(tmp_path_factory):
-    """An 8-D VAE, one epoch on the first 3,000 bundled digits (the sample is sorted by class: 0s, 1s, 2s;
-    ~10-20 s): a few dimensions carry information, the others stay collapsed on the prior. Returns (file,
-    encoded z_mean, KL per dimension in nats)."""
-    from cnnviz_gui.core.training.autoencoders import _encode, train_autoencoder
-
-    ds = load_bundled_mnist()
-    small = Dataset("small", ds.x[:N_DIGITS], ds.y[:N_DIGITS], ds.class_names)
-    path = tmp_path_factory.mktemp("vae8") / "vae8.keras"
-    res = train_autoencoder(
-        path, kind="vae", epochs=1, latent_dim=8, dataset=small, n_train=N_DIGITS, batch_size=32,
-        learning_rate=3e-3,
-    )  # fmt: skip
-    z, log_var = _encode(res.model.get_layer("encoder"), small.x, True)
-    kl = (0.5 * (z.astype(np.float64) ** 2 + np.exp(log_var) - 1.0 - log_var)).mean(axis=0)
-    return path, z, kl
+def tiny_vae(tiny_vae8):
+    """The 8-D VAE of ``conftest.tiny_vae8``: (file, encoded z_mean of its 3,000 digits, KL per dimension)."""
+    return tiny_vae8
 
 
 @pytest.fixture(scope="module")

@@ -59,6 +59,32 @@ def test_prior_fit_of_a_centred_and_a_shifted_cloud():
         prior_fit(np.zeros((1, 2)))
 
 
+def test_prior_fit_of_a_vae_with_unused_dimensions():
+    """8-D: three dimensions carry the data (spread, small posterior variance), five are unused (means 0,
+    variance 1: the posterior is the prior there). The means miss the prior's samples, posterior samples
+    do not: centred and converged, and the verdict says why the two shares differ."""
+    from cnnviz_gui.core.latent.prior_fit import PriorFit, prior_fit
+
+    rng = np.random.default_rng(2)
+    n = 5000
+    z = np.zeros((n, 8), np.float32)
+    z[:, :3] = rng.standard_normal((n, 3)) * 0.95
+    log_var = np.zeros((n, 8), np.float32)
+    log_var[:, :3] = np.log(0.1)
+    fit = prior_fit(z, log_var)
+    assert fit.centred and fit.on_data_share < 0.05 and not fit.covers_prior
+    assert fit.sampled_on_data_share > 0.75 and fit.covers_prior_sampled and fit.converged
+    verdict = fit.verdict()
+    assert "on posterior samples" in verdict and "unused" in verdict and verdict.endswith("converged")
+    assert any(line.startswith("prior samples on posterior samples") for line in fit.format_lines("z_mean"))
+    assert PriorFit.from_dict(fit.to_dict()) == fit
+    # the same means without the unused dimensions' variance: a VAE that does not cover its prior
+    narrow = prior_fit(z, np.full((n, 8), np.log(1e-4), np.float32))
+    assert not narrow.covers_prior_sampled and not narrow.converged
+    assert "not converged" in narrow.verdict() and "on posterior samples" in narrow.verdict()
+    assert prior_fit(z).sampled_on_data_share is None and not prior_fit(z).converged  # an AE: means only
+
+
 def test_training_job_reports_the_fit_to_the_prior(tmp_path):
     from cnnviz_gui.core.datasets import load_dataset, split_shuffled
     from cnnviz_gui.core.latent.prior_fit import prior_fit

@@ -87,6 +87,40 @@ def test_training_dialog_trains_one_epoch_saves_and_opens(new_window, tmp_path, 
     assert len(xs) > 1 and all(0 < x <= 1.0 for x in xs) and all(y > 0 for y in ys)  # the live curve
     assert w.state.info is not None and w.state.info.path == str(out)  # opened in the window
     assert w.state.info.find_layer("Conv2D_3") is not None
+    assert dialog.latent_label.isHidden()  # a CNN has no latent space to report on
+
+
+def test_training_dialog_reports_whether_a_vae_converged(new_window, tmp_path):
+    from cnnviz_gui.core.latent.prior_fit import PriorFit
+
+    w = new_window()
+    dialog = w.training_dialog()
+    dialog.kind_box.setCurrentIndex(dialog.kind_box.findData("vae"))
+    dialog.out_edit.setText(str(tmp_path / "tiny_vae.keras"))
+    dialog.epochs_spin.setValue(1)
+    dialog.samples_spin.setValue(400)
+    dialog.start()
+    assert dialog.error is None, dialog.error
+    outcome = dialog.outcome
+    fit = PriorFit.from_dict(outcome.latent)
+    assert outcome.latent["kind"] == "vae" and fit.n_points == 400 and len(fit.centre) == 2
+    assert not dialog.latent_label.isHidden()
+    text = dialog.latent_label.text()
+    assert outcome.latent_summary() and outcome.latent_summary() in text  # centre, r99, share on the data
+    assert "latent centre (" in text and "r99" in text and "% of prior samples on the data" in text
+    assert "Over the 400 samples" in text
+    converged = fit.converged
+    assert ("Converged onto the prior" in text) == converged
+    assert fit.verdict("train for more epochs").replace("<", "&lt;") in text
+    if not converged:
+        assert "Not converged onto the prior" in text and "train for more epochs" in text
+    # an AE: the same figures, said to be the contrast to a VAE's
+    dialog.kind_box.setCurrentIndex(dialog.kind_box.findData("ae"))
+    dialog.out_edit.setText(str(tmp_path / "tiny_ae.keras"))
+    dialog.start()
+    assert dialog.error is None, dialog.error
+    text = dialog.latent_label.text()
+    assert "Plain autoencoder" in text and "has no prior" in text and "r99" in text
 
 
 def test_training_dialog_explains_bad_settings(new_window, tmp_path):

@@ -102,8 +102,13 @@ def test_grid_interpolation_generation_and_exports(panel, tmp_path):
     panel.generate()
     assert [s.method for s in panel.generation.sets] == ["prior", "fitted", "neighbourhood"]
     assert len(panel.gen_view.columns) == 3
-    assert panel.gen_summary.text() == panel.generation.summary()
+    assert panel.gen_summary.text().startswith(panel.generation.summary())
     assert panel.gen_summary.text().startswith("Samples off the data: prior N(0, I) ")
+    assert "(16 per method; off = farther than 3x" in panel.gen_summary.text()
+    off = (1 - panel.dataset.prior.on_data_share) * 100
+    assert panel.gen_summary.text().endswith(
+        f"With 2,000 prior samples (see the statistics): {off:.0f}% off the data."
+    )
     for part, name in (("scatter", "s.png"), ("manifold grid", "m.svg"), ("interpolation strip", "i.pdf"),
                        ("generation", "g.png")):  # fmt: skip
         fig = panel.export_figure(part)

@@ -215,16 +215,23 @@ def _tile_rows(images: np.ndarray, pad: int, fill: float) -> np.ndarray:
     return out
 
 
-def traversal_figure(result, title: str = "", axis_names: list[str] | None = None):
-    """A latent traversal as one mosaic: one labelled row per dimension (sorted by how much it changes the
-    image), one column per step from -R to +R standard deviations."""
+def traversal_mosaic(result) -> tuple[np.ndarray, int]:
+    """A traversal's images as one mosaic in 0..1 (rows x steps tiles, white gaps of ``pad`` pixels; a decoder
+    whose output leaves 0..1 is stretched to it) and ``pad``: what the figure and the Latent tab show."""
     images = np.asarray(result.traversal, np.float32)
-    rows, steps, h, w = images.shape[:4]
+    h = images.shape[2]
     lo, hi = float(np.nanmin(images)), float(np.nanmax(images))
     if lo < -0.01 or hi > 1.01:  # not a 0..1 decoder: stretch its range for display
         images = (images - lo) / max(hi - lo, 1e-12)
     pad = max(1, h // 14)
-    mosaic = np.clip(_tile_rows(images, pad, 1.0), 0.0, 1.0)
+    return np.clip(_tile_rows(images, pad, 1.0), 0.0, 1.0), pad
+
+
+def traversal_figure(result, title: str = "", axis_names: list[str] | None = None):
+    """A latent traversal as one mosaic: one labelled row per dimension (sorted by how much it changes the
+    image), one column per step from -R to +R standard deviations."""
+    mosaic, pad = traversal_mosaic(result)
+    rows, steps, h, w = np.shape(result.traversal)[:4]
     tile = min(0.55, 40.0 / max(rows, 1))  # inches per image; very wide spaces get smaller tiles
     fig = new_figure(max(5.5, 1.9 + tile * steps), max(2.6, 1.3 + tile * rows))
     ax = fig.add_subplot(1, 1, 1)

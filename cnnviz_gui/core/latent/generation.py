@@ -145,7 +145,11 @@ class GenerationResult:
             f"{s.title} {s.confidence.mean():.2f} ({s.fraction_confident() * 100:.0f}% ≥ 0.9)"
             for s in self.sets
         )
-        return f"Samples off the data: {off}. Mean CNN confidence: {conf}."
+        n = len(self.sets[0].z)
+        return (
+            f"Samples off the data: {off} ({n:,} per method; off = farther than {EMPTY_FACTOR:g}x the data's "
+            f"typical spacing from every encoded point). Mean CNN confidence: {conf}."
+        )
 
 
 def nearest_distances(q: np.ndarray, ref: np.ndarray, exclude_self: bool = False) -> np.ndarray:

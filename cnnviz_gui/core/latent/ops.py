@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnviz_gui.core.latent.prior_fit import PriorFit
 from cnnviz_gui.core.latent.recognition import Recognition
 from cnnviz_gui.core.latent.space import LatentStats
+from cnnviz_gui.core.latent.traversal import Traversal
 from cnnviz_gui.core.runtime.jobs import JobContext, op
 
 
@@ -25,7 +27,8 @@ class OpenedSpace:
 
 @dataclass
 class EncodedDataset:
-    """A dataset's latent points: ``z`` (N, d), labels, class names and the statistics of the points."""
+    """A dataset's latent points: ``z`` (N, d), labels, class names and the statistics of the points;
+    ``prior``: how they sit on the prior N(0, I) (centre, r99, share of prior samples on the data)."""
 
     name: str
     z: np.ndarray
@@ -33,6 +36,7 @@ class EncodedDataset:
     class_names: list[str]
     stats: LatentStats
     z_log_var: np.ndarray | None = None
+    prior: PriorFit | None = None
 
 
 @op("latent.open")
@@ -54,15 +58,18 @@ def open_space(ctx: JobContext, space: str, model: str | None = None, encoder: s
 
 @op("latent.encode")
 def encode(ctx: JobContext, space: str, dataset: str) -> EncodedDataset:
-    """Encode the dataset ``dataset`` (a source key) in batches with progress; its statistics."""
+    """Encode the dataset ``dataset`` (a source key) in batches with progress; its statistics and how the
+    points sit on the prior N(0, I) (2,000 prior samples, as ``cnnviz train`` and the models README)."""
+    from cnnviz_gui.core.latent.prior_fit import prior_fit
     from cnnviz_gui.core.latent.space import latent_statistics, load_named_dataset
 
     found = ctx.store.object(space)
     ds = load_named_dataset(dataset) if dataset not in ctx.store.datasets else ctx.store.dataset(dataset)
     encoded = found.encode(ds.x, progress=ctx.progress, cancelled=ctx.cancelled)
     stats = latent_statistics(encoded.z, ds.y, len(ds.class_names))
+    fit = prior_fit(encoded.z, encoded.z_log_var) if len(encoded.z) >= 2 else None
     return EncodedDataset(
-        ds.name, encoded.z, np.asarray(ds.y), list(ds.class_names), stats, encoded.z_log_var
+        ds.name, encoded.z, np.asarray(ds.y), list(ds.class_names), stats, encoded.z_log_var, fit
     )
 
 
@@ -79,6 +86,25 @@ def encode_input(ctx: JobContext, space: str, image: np.ndarray) -> np.ndarray:
 def decode(ctx: JobContext, space: str, z: np.ndarray) -> np.ndarray:
     """Images (N, H, W, C) of latent points (N, d), one compiled call."""
     return ctx.store.object(space).decode(z)
+
+
+@op("latent.decode_point")
+def decode_point(ctx: JobContext, space: str, z: np.ndarray) -> np.ndarray:
+    """The image (H, W) or (H, W, C) of one latent point (d,): the live path of the per-dimension sliders."""
+    from cnnviz_gui.core.latent.traversal import decode_point as run
+
+    return run(ctx.store.object(space), z)
+
+
+@op("latent.traverse")
+def traverse(ctx: JobContext, space: str, z: np.ndarray | None = None, centre: np.ndarray | None = None,
+             steps: int = 9, range_sd: float = 3.0) -> Traversal:  # fmt: skip
+    """Every latent dimension moved from -R to +R standard deviations around ``centre`` (default: the mean
+    of the encoded data ``z``, sent by the GUI that holds them; without ``z`` the origin and SD 1)."""
+    from cnnviz_gui.core.latent.traversal import latent_traversal
+
+    return latent_traversal(ctx.store.object(space), z, centre, int(steps), float(range_sd),
+                            progress=ctx.progress, cancelled=ctx.cancelled)  # fmt: skip
 
 
 @op("latent.grid")

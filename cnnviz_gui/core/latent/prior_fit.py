@@ -8,7 +8,7 @@ see which it is. NumPy only; the encoding is done by the caller.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
@@ -27,7 +27,10 @@ class PriorFit:
     ``centre``: mean of the points per axis; ``spread``: their standard deviation per axis; ``r99``: radius
     around the origin holding 99% of them; ``on_data_share``: share of ``n_prior`` samples of N(0, I) lying
     within ``factor`` x the median nearest-neighbour spacing of some encoded point; ``posterior_variance``:
-    mean of exp(``z_log_var``) per axis (VAE only, else ``None``).
+    mean of exp(``z_log_var``) per axis (VAE only, else ``None``); ``sampled_on_data_share`` (VAE only): the
+    same share measured against posterior samples z_mean + sigma * eps instead of the means. In more than two
+    dimensions a VAE leaves some dimensions unused (collapsed: mean near 0, variance near 1, the posterior is
+    the prior there); their means do not spread, so prior samples miss the means but not the samples.
     """
 
     centre: list[float]
@@ -38,6 +41,7 @@ class PriorFit:
     n_prior: int
     factor: float
     posterior_variance: list[float] | None = None
+    sampled_on_data_share: float | None = None
 
     @property
     def centred(self) -> bool:
@@ -47,9 +51,30 @@ class PriorFit:
     def covers_prior(self) -> bool:
         return self.on_data_share >= ON_DATA_TARGET
 
+    @property
+    def covers_prior_sampled(self) -> bool:
+        """The prior's samples land on posterior samples (VAE), though maybe not on the means."""
+        return self.sampled_on_data_share is not None and self.sampled_on_data_share >= ON_DATA_TARGET
+
+    @property
+    def converged(self) -> bool:
+        """Centred, and the prior's samples land on the data (the means, or else the posterior samples)."""
+        return self.centred and (self.covers_prior or self.covers_prior_sampled)
+
     def to_dict(self) -> dict:
         """Plain values only (lists, floats, ints), for a training outcome or a session."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> PriorFit | None:
+        """The figures back from :meth:`to_dict` (other keys ignored); None when they are not all there."""
+        names = {f.name for f in fields(cls)}
+        required = {
+            f.name for f in fields(cls) if f.name not in ("posterior_variance", "sampled_on_data_share")
+        }
+        if not required <= set(values):
+            return None
+        return cls(**{k: v for k, v in values.items() if k in names})
 
     def format_lines(self, name: str = "z") -> list[str]:
         """Lines for a person: centre, r99, on-data share (and posterior variances for a VAE)."""
@@ -66,24 +91,51 @@ class PriorFit:
             lines.append(
                 f"posterior variances (mean of exp(z_log_var) per axis): ({pv}{', …' if len(self.posterior_variance) > 8 else ''})"
             )
+        if self.sampled_on_data_share is not None:
+            lines.append(
+                f"prior samples on posterior samples (z_mean + sigma * eps) instead of the means: "
+                f"{self.sampled_on_data_share * 100:.0f}%"
+            )
         return lines
 
-    def verdict(self) -> str:
-        """One line for a VAE: centred on its prior and covering it, or what to try."""
+    def verdict(self, longer: str = "train longer (--epochs)") -> str:
+        """One line for a VAE: centred on its prior and covering it, or what to try (``longer`` says how to
+        train longer where the person reads it: the command line's option, or a dialog's field)."""
         if self.centred and self.covers_prior:
             return (
                 f"centred on the prior (|centre| <= {CENTRE_TOLERANCE:g} per axis) and "
                 f"{self.on_data_share * 100:.0f}% of prior samples on the data: converged"
             )
+        if self.centred and self.covers_prior_sampled:
+            return (
+                f"centred on the prior (|centre| <= {CENTRE_TOLERANCE:g} per axis); "
+                f"{self.on_data_share * 100:.0f}% of prior samples land on the means z_mean but "
+                f"{self.sampled_on_data_share * 100:.0f}% on posterior samples: some dimensions are unused "
+                "(collapsed: their means stay near 0, the posterior is the prior there; a traversal shows which): "
+                "converged"
+            )
         what = []
         if not self.centred:
             what.append(f"not centred (|centre| > {CENTRE_TOLERANCE:g} on some axis)")
-        if not self.covers_prior:
-            what.append(
-                f"only {self.on_data_share * 100:.0f}% of prior samples on the data (< {ON_DATA_TARGET:.0%})"
+        if not (self.covers_prior or self.covers_prior_sampled):
+            sampled = (
+                f", {self.sampled_on_data_share * 100:.0f}% on posterior samples"
+                if self.sampled_on_data_share is not None
+                else ""
             )
+            what.append(
+                f"only {self.on_data_share * 100:.0f}% of prior samples on the data{sampled} "
+                f"(< {ON_DATA_TARGET:.0%})"
+            )
+        return "; ".join(what) + f": not converged to its prior; {longer} or check the KL weight"
+
+    def judgement(self, kind: str, longer: str = "train longer (--epochs)") -> str:
+        """The verdict for a VAE (``kind`` "vae"); for a plain AE what the figures are for."""
+        if kind == "vae":
+            return self.verdict(longer)
         return (
-            "; ".join(what) + ": not converged to its prior; train longer (--epochs) or check the KL weight"
+            "a plain autoencoder has no prior: nothing pulls its points towards N(0, I), so these figures are "
+            "the contrast to a VAE's (whose points should be centred with most prior samples on the data)"
         )
 
 
@@ -101,9 +153,13 @@ def prior_fit(
     prior = np.random.default_rng(seed).standard_normal((n_prior, z.shape[1])).astype(np.float32)
     gaps = data_gaps(prior, z, seed)
     z64 = z.astype(np.float64)
-    pv = None
+    pv = sampled = None
     if z_log_var is not None:
-        pv = [float(v) for v in np.exp(np.asarray(z_log_var, np.float64)).mean(axis=0)]
+        var = np.exp(np.asarray(z_log_var, np.float64))
+        pv = [float(v) for v in var.mean(axis=0)]
+        eps = np.random.default_rng(seed + 1).standard_normal(z.shape)
+        z_sampled = (z64 + np.sqrt(var) * eps).astype(np.float32)
+        sampled = float((data_gaps(prior, z_sampled, seed) <= factor).mean())
     return PriorFit(
         centre=[float(c) for c in z64.mean(axis=0)],
         spread=[float(s) for s in z64.std(axis=0)],
@@ -113,4 +169,5 @@ def prior_fit(
         n_prior=int(n_prior),
         factor=float(factor),
         posterior_variance=pv,
+        sampled_on_data_share=sampled,
     )

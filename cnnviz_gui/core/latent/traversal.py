@@ -54,6 +54,19 @@ class Traversal:
     def z_dim(self) -> int:
         return int(len(self.centre))
 
+    @property
+    def range_sd(self) -> float:
+        """R: the traversal runs from -R to +R standard deviations."""
+        return float(np.max(np.abs(self.offsets))) if len(self.offsets) else 0.0
+
+    def moved(self, offsets_sd: dict[int, float]) -> np.ndarray:
+        """The centre (d,) with each latent dimension ``k`` of ``offsets_sd`` moved by that many of its SDs
+        (the point a slider per dimension sets); the other dimensions stay at the centre."""
+        z = np.array(self.centre, np.float32)
+        for k, offset in offsets_sd.items():
+            z[int(k)] += np.float32(offset) * self.sd[int(k)]
+        return z
+
     def points(self) -> np.ndarray:
         """The latent points (rows, S, d) that were decoded, in row order."""
         return traversal_points(self.centre, self.sd, self.offsets, self.dims)

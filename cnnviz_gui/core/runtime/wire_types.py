@@ -22,8 +22,10 @@ from cnnviz_gui.core.attribution.types import (
 from cnnviz_gui.core.datasets import Dataset, DatasetError
 from cnnviz_gui.core.latent.generation import GeneratedSet, GenerationResult
 from cnnviz_gui.core.latent.ops import EncodedDataset, OpenedSpace
+from cnnviz_gui.core.latent.prior_fit import PriorFit
 from cnnviz_gui.core.latent.recognition import LatentError, Recognition
 from cnnviz_gui.core.latent.space import Encoded, GridResult, Interpolation, LatentStats, Projection
+from cnnviz_gui.core.latent.traversal import Traversal
 from cnnviz_gui.core.models.archive import ArchiveSummary
 from cnnviz_gui.core.models.loading import LayerInfo, ModelInfo, ModelLoadError
 from cnnviz_gui.core.models.ops import OpenedModel
@@ -40,7 +42,7 @@ TYPES = (
     AttributionRequest, AttributionResult, ClassScore, LiveAttribution, SanityResult,
     OipSettings, OipRequest, OipFrame, OipResult,
     Recognition, Projection, LatentStats, Encoded, GridResult, Interpolation, GeneratedSet, GenerationResult,
-    OpenedSpace, EncodedDataset,
+    OpenedSpace, EncodedDataset, PriorFit, Traversal,
     TrainingRequest, TrainingOutcome,
 )  # fmt: skip
 for _cls in TYPES:

@@ -17,6 +17,7 @@ from cnnviz_gui.core.latent.ops import EncodedDataset
 from cnnviz_gui.core.latent.projection import Projection
 from cnnviz_gui.core.latent.recognition import Recognition
 from cnnviz_gui.core.latent.space import GridResult, Interpolation, LatentStats
+from cnnviz_gui.core.latent.traversal import Traversal
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ class Exploration:
     interpolation: Interpolation | None = None
     generation: GenerationResult | None = None
     decoded: np.ndarray | None = None
+    traversal: Traversal | None = None
+    traversal_pinned: bool = False  # the traversal moves around the pinned point (else the data's mean)
+    slider_z: np.ndarray | None = None  # the point the per-dimension sliders set
+    slider_image: np.ndarray | None = None  # its decoded image
 
     def but(self, **changes) -> Exploration:
         """A copy with ``changes``."""

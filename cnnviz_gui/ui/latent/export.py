@@ -24,6 +24,12 @@ def figure(panel, part: str):
     if part == "manifold grid" and panel.grid is not None:
         return lf.manifold_figure(panel.grid.mosaic, panel.grid.bounds, panel.grid.n, proj.axis_names,
                                   f"{name}: decoded {panel.grid.n} x {panel.grid.n} grid")  # fmt: skip
+    if part == "traversal" and panel.traversal is not None:
+        tr = panel.traversal
+        where = "the pinned point" if panel.view.traversal_pinned else "the data mean"
+        title = (f"{name}: {panel.recognition.kind.upper()}, {tr.z_dim}-D; each dimension from "
+                 f"-{tr.range_sd:g} to +{tr.range_sd:g} SD around {where}")  # fmt: skip
+        return lf.traversal_figure(tr, title)
     if part == "interpolation strip" and panel.interpolation is not None:
         return lf.interpolation_figure(panel.interpolation.images, panel.interpolation.z, f"{name}: A → B")
     if part == "generation" and panel.generation is not None:
@@ -44,6 +50,10 @@ def arrays(panel) -> dict | None:
         arrays.update(grid_mosaic=panel.grid.mosaic, grid_bounds=np.array(panel.grid.bounds))
     if panel.interpolation is not None:
         arrays.update(interpolation_z=panel.interpolation.z, interpolation_images=panel.interpolation.images)
+    if panel.traversal is not None:  # the same keys as ``cnnviz latent --traverse --npz``
+        arrays.update(panel.traversal.arrays())
+        if panel.view.slider_z is not None:
+            arrays["slider_z"] = panel.view.slider_z
     if panel.generation is not None:
         for s in panel.generation.sets:
             arrays[f"generated_{s.method}_z"] = s.z

@@ -1,9 +1,10 @@
-"""The Latent tab: explore an autoencoder's latent space (scatter, hover-decode, manifold, interpolation,
-generation, statistics).
+"""The Latent tab: explore an autoencoder's latent space (scatter, hover-decode, manifold, traversal and
+sliders per dimension, interpolation, generation, statistics and the fit to the prior).
 
 The latent space lives in the compute process (id ``latent``, closed with its model); every request goes
-through the bridge and jobs of one kind supersede each other (``latent-decode`` while the mouse moves). What
-the tab shows is one :class:`~cnnviz_gui.ui.latent.exploration.Exploration`, replaced as a whole.
+through the bridge and jobs of one kind supersede each other (``latent-decode`` while the mouse moves,
+``latent-slider`` while a slider does). What the tab shows is one
+:class:`~cnnviz_gui.ui.latent.exploration.Exploration`, replaced as a whole.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from cnnviz_gui.ui.latent import export as latent_export
 from cnnviz_gui.ui.latent.controls import CorrectionBar, ExploreControls
 from cnnviz_gui.ui.latent.exploration import Exploration
 from cnnviz_gui.ui.latent.tools import GenerationTab, InterpolationTab, ManifoldTab
+from cnnviz_gui.ui.latent.traversal_jobs import TraversalJobs
+from cnnviz_gui.ui.latent.traversal_view import TraversalTab
 from cnnviz_gui.ui.latent.widgets import ImageTile, LatentScatter
 from cnnviz_gui.ui.state import AppState
 
@@ -41,9 +44,33 @@ NOT_AN_AE = (
     "an encoder file and a decoder file."
 )
 JOB_KINDS = ("latent-encode", "latent-project", "latent-input", "latent-decode", "latent-grid", "latent-interp",
-             "latent-generate")  # fmt: skip
-EXPORT_PARTS = ("scatter", "manifold grid", "interpolation strip", "generation")
+             "latent-generate", "latent-traverse", "latent-slider")  # fmt: skip
+EXPORT_PARTS = ("scatter", "manifold grid", "traversal", "interpolation strip", "generation")
 _space_ids = itertools.count(1)
+
+
+def prior_fit_lines(fit, kind: str) -> list[str]:
+    """The statistics' lines on the prior N(0, I): the verdict first (for an AE: what the figures are for),
+    then centre, spread, r99, prior samples on the data (and a VAE's posterior variances)."""
+
+    def vector(values) -> str:
+        return ", ".join(f"{x:+.2f}" for x in values[:6]) + (", …" if len(values) > 6 else "")
+
+    lines = [
+        f"Verdict: {fit.judgement(kind, 'train longer')}.",
+        f"On the prior N(0, I), {fit.n_prior:,} samples:",
+        f"  centre ({vector(fit.centre)})",
+        f"  spread ({vector(fit.spread).replace('+', '')})",
+        f"  r99 = {fit.r99:.2f}",
+        f"  on the data: {fit.on_data_share * 100:.0f}% of the prior samples (within {fit.factor:g}x the "
+        "median nearest-neighbour spacing of an encoded point)",
+    ]
+    if fit.posterior_variance is not None:
+        pv = ", ".join(f"{x:.2g}" for x in fit.posterior_variance[:6])
+        lines.append(f"  posterior variances ({pv}{', …' if len(fit.posterior_variance) > 6 else ''})")
+    if fit.sampled_on_data_share is not None:
+        lines.append(f"  on posterior samples (z_mean + σ·ε): {fit.sampled_on_data_share * 100:.0f}%")
+    return lines
 
 
 class LatentPanel(QWidget):
@@ -73,7 +100,7 @@ class LatentPanel(QWidget):
         self.stats_text = QPlainTextEdit(readOnly=True)
         self.stats_text.setStyleSheet("font-family: monospace; font-size: 9pt")
         self.stats_text.setPlaceholderText("Statistics of the encoded points appear here")
-        right = QSplitter(Qt.Orientation.Vertical)
+        self.right = right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.decoded_tile)
         right.addWidget(self.stats_text)
         right.setSizes([260, 300])
@@ -83,9 +110,14 @@ class LatentPanel(QWidget):
         self.steps, self.strip = self.interpolation_tab.steps, self.interpolation_tab.strip
         self.n_samples, self.gen_view = self.generation_tab.n_samples, self.generation_tab.view
         self.gen_summary = self.generation_tab.summary
+        self.traversal_tab = TraversalTab()
+        self.traversal_plot, self.sliders = self.traversal_tab.plot, self.traversal_tab.sliders
+        self.slider_tile, self.slider_label = self.traversal_tab.image, self.traversal_tab.point_label
+        self.traversal_jobs = TraversalJobs(self)
         self.views = QTabWidget()
         self.views.addTab(self.scatter, "Scatter")
         self.views.addTab(self.manifold_tab, "Manifold grid")
+        self.views.addTab(self.traversal_tab, "Traversal")
         self.views.setCornerWidget(self.controls.view_options, Qt.Corner.TopRightCorner)
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.views)
@@ -121,13 +153,19 @@ class LatentPanel(QWidget):
         k.x_box.currentIndexChanged.connect(lambda *_: self.project())
         k.y_box.currentIndexChanged.connect(lambda *_: self.project())
         k.points_box.currentIndexChanged.connect(lambda *_: self._draw_points())
-        self.views.currentChanged.connect(k.export_box.setCurrentIndex)
-        self.bottom.currentChanged.connect(lambda i: k.export_box.setCurrentIndex(i + 2))
+        self.views.currentChanged.connect(self._on_view_changed)
+        self.bottom.currentChanged.connect(lambda i: k.export_box.setCurrentIndex(i + self.views.count()))
         self.manifold_tab.requested.connect(lambda: self.decode_grid())
         self.interpolation_tab.from_pin.connect(lambda end: self.set_endpoint(end, self._pinned_z()))
         self.interpolation_tab.from_sample.connect(lambda end, i: self.set_endpoint(end, self._sample_z(i)))
         self.interpolation_tab.requested.connect(lambda: self.interpolate())
         self.generation_tab.requested.connect(lambda: self.generate())
+        t = self.traversal_tab
+        t.requested.connect(lambda: self.traverse())
+        t.centre_box.currentIndexChanged.connect(lambda *_: self.traverse(auto=True))
+        t.steps.valueChanged.connect(lambda *_: self.traverse(auto=True))
+        t.range_sd.valueChanged.connect(lambda *_: self.traverse(auto=True))
+        self.sliders.changed.connect(lambda *_: self.slide())
         self.scatter.hovered.connect(self._on_hover)
         self.scatter.clicked.connect(self._on_click)
         state.model_changed.connect(self._on_model_changed)
@@ -139,10 +177,12 @@ class LatentPanel(QWidget):
     # -- sessions -------------------------------------------------------------------------------------
     def session_state(self) -> dict:
         spins = {"grid_n": self.grid_n, "steps": self.steps, "samples": self.n_samples}
-        return {**self.controls.session_state(), **{k: box.value() for k, box in spins.items()}}
+        return {**self.controls.session_state(), **self.traversal_tab.session_state(),
+                **{k: box.value() for k, box in spins.items()}}  # fmt: skip
 
     def restore_session(self, state: dict) -> None:
         self.controls.restore_session(state)
+        self.traversal_tab.restore_session(state)
         for key, box in {"grid_n": self.grid_n, "steps": self.steps, "samples": self.n_samples}.items():
             if isinstance(state.get(key), int) and not isinstance(state[key], bool):
                 box.setValue(state[key])
@@ -165,6 +205,7 @@ class LatentPanel(QWidget):
     interpolation = property(lambda self: self.view.interpolation)
     generation = property(lambda self: self.view.generation)
     decoded = property(lambda self: self.view.decoded)
+    traversal = property(lambda self: self.view.traversal)
 
     # -- recognising -----------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:
@@ -238,6 +279,12 @@ class LatentPanel(QWidget):
         self.scatter.set_ab(None, None)
         self.decoded_tile.set_image(None, "hover over the scatter to decode")
         self.stats_text.setPlainText("")
+        self._clear_traversal("Encode a dataset: each latent dimension is then moved around the centre.")
+        # the results of the previous latent space would be read as this one's
+        self.manifold.clear_grid()
+        self.strip.set_image(None, "pick A and B (pinned points or samples), then interpolate")
+        self.gen_view.clear_result()
+        self.gen_summary.setText("")
 
     def _show_status(self, text: str) -> None:
         self.correction.set_message(text)
@@ -269,6 +316,7 @@ class LatentPanel(QWidget):
         self._set(encoded=encoded, projection=None, shown=None)
         self.project(fit_view=True)
         self.encode_input()
+        self.traverse(auto=True)
 
     def project(self, fit_view: bool = False) -> None:
         """Fit the chosen projection (in the compute process: UMAP and t-SNE take a while) and redraw."""
@@ -313,6 +361,8 @@ class LatentPanel(QWidget):
             head.append(f"PCA: variance explained per component {ex}")
         if proj is not None and proj.note:
             head.append(f"Decoded points are {proj.note}.")
+        if v.encoded.prior is not None:  # the AE-versus-VAE comparison: centred on N(0, I)? on the data?
+            head += prior_fit_lines(v.encoded.prior, v.recognition.kind if v.recognition else "ae") + [""]
         self.stats_text.setPlainText("\n".join(head + [v.stats.format_text(v.encoded.class_names)]))
 
     # -- the current input ------------------------------------------------------------------------------
@@ -347,6 +397,8 @@ class LatentPanel(QWidget):
         self._set(pinned=(x, y))
         self.scatter.set_pin((x, y))
         self.decode_at(x, y)
+        if self.traversal_tab.centre_choice() == "pinned":
+            self.traverse(auto=True)
 
     def decode_at(self, x: float, y: float) -> None:
         """Decode the latent point under (x, y) of the scatter; the image appears beside it."""
@@ -430,13 +482,36 @@ class LatentPanel(QWidget):
         def on_result(res):
             self._set(generation=res)
             self.gen_view.set_result(res, v.encoded.class_names)
-            self.gen_summary.setText(res.summary())
+            text, fit = res.summary(), v.encoded.prior
+            if fit is not None:  # the same measure over more prior samples, as in the statistics
+                text += (f" With {fit.n_prior:,} prior samples (see the statistics): "
+                         f"{(1 - fit.on_data_share) * 100:.0f}% off the data.")  # fmt: skip
+            self.gen_summary.setText(text)
             self.gen_summary.setToolTip(self.gen_view.toolTip())
 
         params = {"space": v.space, "z": v.z, "n": self.n_samples.value()}
         self.bridge.request("latent.generate", params, kind="latent-generate", label="Generating",
                             on_result=on_result,
                             on_error=lambda err: self.gen_summary.setText(f"Generation failed: {err.message}"))  # fmt: skip
+
+    # -- traversal and sliders ------------------------------------------------------------------------------
+    def _on_view_changed(self, index: int) -> None:
+        self.controls.export_box.setCurrentIndex(index)
+        # the traversal page shows its own large image; the hover tile and statistics belong to the scatter
+        self.right.setVisible(self.views.widget(index) is not self.traversal_tab)
+
+    def _clear_traversal(self, message: str) -> None:
+        self.traversal_jobs.clear(message)
+
+    def traverse(self, auto: bool = False) -> None:
+        """Move every latent dimension around the chosen centre (see :class:`TraversalJobs`)."""
+        self.traversal_jobs.traverse(auto)
+
+    def slide(self) -> None:
+        """Decode the point the sliders set (see :class:`TraversalJobs`)."""
+        self.traversal_jobs.slide()
+
+    last_slider_ms = property(lambda self: self.traversal_jobs.last_ms)
 
     # -- export -----------------------------------------------------------------------------------------
     def export_figure(self, part: str | None = None):

@@ -194,9 +194,11 @@ class ImageTile(pg.GraphicsLayoutWidget):
             return
         a = np.ascontiguousarray(_gray(image[None] if image.ndim == 3 else image), np.float32)
         a = a[0] if a.ndim == 3 else a
+        same_shape = self.array is not None and self.array.shape == a.shape
         self.array = a
         self.image.setImage(np.nan_to_num(a, nan=1.0), autoLevels=False, levels=_levels(a))
-        self.view.autoRange(padding=0.01)
+        if not same_shape:  # a new size: fit it (the same size keeps the view: cheaper for live updates)
+            self.view.autoRange(padding=0.01)
 
 
 class ManifoldPlot(pg.PlotWidget):
@@ -209,6 +211,11 @@ class ManifoldPlot(pg.PlotWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.addItem(self.image)
         self.mosaic: np.ndarray | None = None
+        self.setTitle("Decode an n x n grid over the scatter's visible region", size="9pt")
+
+    def clear_grid(self) -> None:
+        self.mosaic = None
+        self.image.clear()
         self.setTitle("Decode an n x n grid over the scatter's visible region", size="9pt")
 
     def set_grid(self, mosaic, bounds, n: int, axis_names=("z0", "z1"), note: str = "") -> None:
@@ -238,6 +245,12 @@ class GenerationView(pg.GraphicsLayoutWidget):
             "per bin); off data: farther from every encoded point than 3x the data's typical spacing"
         )
         self.columns: list[tuple] = []
+        self.clear_result()
+
+    def clear_result(self) -> None:
+        """No samples: what the Generate button does."""
+        self.clear()
+        self.columns = []
         self.addLabel(
             "Generate to sample from the prior, a fitted Gaussian and the data's neighbourhoods", color="k"
         )

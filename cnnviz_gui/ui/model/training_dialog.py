@@ -7,6 +7,7 @@ opened in the window.
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 
@@ -29,10 +30,17 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz_gui.core.datasets import dataset_sources
+from cnnviz_gui.core.latent.prior_fit import PriorFit
 from cnnviz_gui.core.runtime.jobs import JobError
 from cnnviz_gui.core.training.jobs import KINDS, TrainingOutcome, TrainingRequest
 
 CURVE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e")
+#: the latent report's background: converged VAE, VAE not (yet) on its prior, plain AE (no prior to reach)
+REPORT_STYLES = {
+    "converged": "background: #e3f4e1; border: 1px solid #7bbf72; padding: 4px",
+    "not converged": "background: #fdf0d8; border: 1px solid #e0a43a; padding: 4px",
+    "ae": "background: #eef1f5; border: 1px solid #a9b4c2; padding: 4px",
+}
 
 
 def display_path(path: str | Path) -> str:
@@ -170,6 +178,10 @@ class TrainingDialog(QDialog):
         self.status_label = QLabel("Choose what to train, then press Start.")
         self.status_label.setWordWrap(True)
         self.eta_label = QLabel("")
+        #: AE/VAE, after training: the latent space against the prior N(0, I) and the verdict
+        self.latent_label = QLabel("")
+        self.latent_label.setWordWrap(True)
+        self.latent_label.setVisible(False)
         self.loss_plot = LiveCurves("Loss (running mean per epoch)")
         self.metric_plot = LiveCurves("Metric")
         plots = QHBoxLayout()
@@ -194,6 +206,7 @@ class TrainingDialog(QDialog):
         layout.addWidget(settings_box)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status_label)
+        layout.addWidget(self.latent_label)
         layout.addLayout(plots, 1)
         layout.addLayout(buttons)
         self.resize(820, 720)
@@ -290,6 +303,7 @@ class TrainingDialog(QDialog):
         self.progress_bar.setValue(0)
         self.status_label.setText(f"Loading {self.dataset_box.currentText()}…")
         self.eta_label.setText("")
+        self.latent_label.setVisible(False)
         self._set_running(True)
         self._started = time.monotonic()
         self._active = True
@@ -359,7 +373,28 @@ class TrainingDialog(QDialog):
             f"Done: trained on {outcome.n_samples} samples of {outcome.dataset}; {outcome.summary()}. "
             f"Saved to {display_path(outcome.path)} and opened."
         )
+        self.show_latent_report(outcome)
         self.open_model(outcome.path)
+
+    def show_latent_report(self, outcome: TrainingOutcome) -> None:
+        """AE/VAE: centre, r99 and prior samples on the data over the dataset, and whether a VAE converged
+        onto its prior (centred, covering it); nothing for a CNN."""
+        summary, fit = outcome.latent_summary(), PriorFit.from_dict(outcome.latent)
+        if not summary or fit is None:
+            self.latent_label.setVisible(False)
+            return
+        kind = str(outcome.latent.get("kind", "vae"))
+        if kind == "vae":
+            style = "converged" if fit.converged else "not converged"
+            head = "Converged onto the prior" if style == "converged" else "Not converged onto the prior"
+        else:
+            style, head = "ae", "Plain autoencoder"
+        self.latent_label.setStyleSheet(REPORT_STYLES[style])
+        self.latent_label.setText(
+            f"<b>{head}.</b> Over the {fit.n_points:,} samples: {html.escape(summary)}."
+            f"<br>{html.escape(fit.judgement(kind, 'train for more epochs'))}."
+        )
+        self.latent_label.setVisible(True)
 
     def _on_cancelled(self) -> None:
         self.job = None
