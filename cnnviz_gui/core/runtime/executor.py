@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -129,6 +130,7 @@ class Executor:
 
         ctx = JobContext(job.id, progress, job.cancel.is_set, self.store, job.controls)
         fn = OPS.get(job.op)
+        start = time.perf_counter()
         try:
             if fn is None:
                 raise KeyError(f"the compute process has no operation {job.op!r}")
@@ -144,3 +146,5 @@ class Executor:
             if job.cancel.is_set():  # it returned on Stop: say so before its (maybe large) result is sent
                 self.emit({"ev": "returned", "job": job.id})
             self._ended(job, "stopped" if job.cancel.is_set() else "done", result)
+        finally:
+            log.debug("job %d %s ran %.1f ms", job.id, job.op, (time.perf_counter() - start) * 1000)

@@ -32,7 +32,10 @@ def setup_logging(
 
     The GUI and the compute process write to the same file; each line names its process. Only the GUI
     rotates it (``rotate``); the compute process reopens the file when it was rotated away.
+    ``CNNVIZ_DEBUG=1`` logs at DEBUG (e.g. every job of the compute process with its time).
     """
+    if os.environ.get("CNNVIZ_DEBUG"):
+        level = logging.DEBUG
     path = Path(path) if path is not None else log_dir() / LOG_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger("cnnviz_gui")

@@ -203,9 +203,15 @@ class ActivationView(QWidget):
             self.bridge.cancel_kind("warm")  # this view first; the warm-up is asked for again afterwards
             self._warm_job = None
         layers = [self.state.layer] if self.state.layer else []
+        asked = (loaded.id, id(image), self.state.convention, tuple(layers))
+        job = self._forward_job
+        if job is not None and not job.ended and not job.cancelled and self._forward_asked == asked:
+            return  # the same pass is on its way (e.g. a new model selects its first layer, then asks)
         params = {"model": loaded.id, "image": image, "convention": self.state.convention, "layers": layers}
-        self.bridge.request("activations.forward", params, kind="probe", label="Forward pass",
-                            on_result=self._on_result, on_error=self._on_error)  # fmt: skip
+        self._forward_asked = asked
+        self._forward_job = self.bridge.request("activations.forward", params, kind="probe",
+                                                label="Forward pass", on_result=self._on_result,
+                                                on_error=self._on_error)  # fmt: skip
 
     def _on_result(self, acts: Activations) -> None:
         self.acts = acts
@@ -221,6 +227,8 @@ class ActivationView(QWidget):
     _first_maps_of = ""
     _stale = False
     _warm_job = None
+    _forward_job = None
+    _forward_asked: tuple = ()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -32,13 +32,44 @@ _CMAPS: dict[str, pg.ColorMap] = {}
 
 
 def colormap(name: str) -> pg.ColorMap:
-    """A pyqtgraph ColorMap for a matplotlib colour map name (cached: building one costs milliseconds)."""
+    """A pyqtgraph ColorMap for a matplotlib colour map name (cached).
+
+    The maps pyqtgraph ships with matplotlib's tables (viridis, magma, inferno, plasma, turbo) are read from
+    its files, gray and jet are interpolated as matplotlib defines them, others are sampled from
+    ``matplotlib.colormaps``: building the window never imports pyplot (its font cache costs a second at the
+    window's first start).
+    """
     if name not in _CMAPS:
-        cmap = pg.colormap.getFromMatplotlib(name)
-        if cmap is None:
-            raise ValueError(f"unknown colour map '{name}'")
+        if name in _PG_MAPS:
+            cmap = pg.colormap.get(name)
+        elif name in _SEGMENTS:  # matplotlib's definitions, interpolated as it does
+            pos = np.linspace(0.0, 1.0, 256)
+            rgb = [np.interp(pos, *np.array(seg).T) for seg in _SEGMENTS[name]]
+            cmap = pg.ColorMap(pos, (np.stack(rgb, axis=1) * 255).round().astype(np.uint8), name=name)
+        else:
+            import matplotlib
+
+            try:
+                mpl = matplotlib.colormaps[name]
+            except KeyError:
+                raise ValueError(f"unknown colour map '{name}'") from None
+            pos = np.linspace(0.0, 1.0, 256)
+            cmap = pg.ColorMap(pos, (mpl(pos) * 255).round().astype(np.uint8), name=name)
         _CMAPS[name] = cmap
     return _CMAPS[name]
+
+
+#: (x, value) points per channel of the maps the window shows at its start that pyqtgraph does not ship
+_SEGMENTS = {
+    "gray": ([(0, 0), (1, 1)],) * 3,
+    "jet": (
+        [(0, 0), (0.35, 0), (0.66, 1), (0.89, 1), (1, 0.5)],
+        [(0, 0), (0.125, 0), (0.375, 1), (0.64, 1), (0.91, 0), (1, 0)],
+        [(0, 0.5), (0.11, 1), (0.34, 1), (0.65, 0), (1, 0)],
+    ),
+}
+#: the maps pyqtgraph ships with matplotlib's tables (its cividis differs: that one is sampled from matplotlib)
+_PG_MAPS = frozenset({"viridis", "magma", "inferno", "plasma", "turbo"})
 
 
 _NICE = np.array([1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0])
