@@ -6,7 +6,7 @@ costs its own forward pass plus the figure. TensorFlow is imported only when the
 
 from __future__ import annotations
 
-from cnnviz_gui.commands.common import fail
+from cnnviz_gui.commands.common import fail, write_outputs
 from cnnviz_gui.commands.inputs import InputError, add_input_arguments, read_input, read_labels
 
 
@@ -36,7 +36,6 @@ def run(args) -> int:
     from cnnviz_gui.core.activations.figures import maps_figure
     from cnnviz_gui.core.activations.maps import maps_of
     from cnnviz_gui.core.activations.predictions import LabelsError, class_names_for
-    from cnnviz_gui.core.figures import ExportError, save, save_arrays
     from cnnviz_gui.core.models.loading import ModelLoadError, open_model
 
     if Path(args.out).suffix.lower() not in (".png", ".svg", ".pdf"):
@@ -92,26 +91,29 @@ def run(args) -> int:
     if probs is not None:
         top = int(np.argmax(probs))
         title += f"; predicted {class_names[top]} ({probs[top] * 100:.1f}%)"
+    arrays = {
+        "activations": output,
+        "input": given.image,
+        "layer": np.array(key),
+        "convention": np.array(convention),
+    }
+    if probs is not None:
+        arrays["probabilities"] = probs
     try:
-        fig = maps_figure(
-            output, key, cmap=args.cmap, title=title, input_image=given.image, probabilities=probs,
-            class_names=class_names, top=args.top,
-        )  # fmt: skip
-        save(fig, args.out)
-        print(f"saved {args.out}")
-        if args.npz:
-            arrays = {
-                "activations": output,
-                "input": given.image,
-                "layer": np.array(key),
-                "convention": np.array(convention),
-            }
-            if probs is not None:
-                arrays["probabilities"] = probs
-            save_arrays(arrays, args.npz)
-            print(f"saved {args.npz}")
-    except ExportError as err:
-        return fail(err.message)
+        return write_outputs(
+            args.out,
+            lambda: maps_figure(
+                output,
+                key,
+                cmap=args.cmap,
+                title=title,
+                input_image=given.image,
+                probabilities=probs,
+                class_names=class_names,
+                top=args.top,
+            ),  # fmt: skip
+            args.npz,
+            lambda: arrays,
+        )
     except ValueError as err:  # e.g. an unknown colour map
         return fail(str(err).splitlines()[0])
-    return 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnviz_gui.commands.common import TextProgress, fail
+from cnnviz_gui.commands.common import TextProgress, fail, write_outputs
 
 METHOD_CHOICES = ("gradcam", "gradcampp", "saliency", "smoothgrad", "ig", "occlusion")
 
@@ -127,7 +127,6 @@ def run(args) -> int:
 
     from cnnviz_gui.core.attribution import AttributionError, AttributionRequest, attribute, sanity_check
     from cnnviz_gui.core.attribution.figures import describe_result, overlay_figure
-    from cnnviz_gui.core.figures import ExportError, save, save_arrays
     from cnnviz_gui.core.models.loading import ModelLoadError, open_model
     from cnnviz_gui.core.preprocess import CONVENTIONS, guess_convention
 
@@ -169,17 +168,17 @@ def run(args) -> int:
     print(f"{line}; input {source}, {convention}")
     if sanity is not None:
         print(sanity.verdict)
-    try:
-        title = f"{loaded.info.name}: {line}; input {source}"
-        fig = overlay_figure(image, result, cmap=args.cmap, alpha=args.alpha, title=title, sanity=sanity)
-        save(fig, args.out)
-        print(f"saved {args.out}")
-        if args.npz:
-            arrays = result.to_arrays(0)
-            if sanity is not None:
-                arrays["randomized_similarity"] = float(sanity.randomized_similarity)
-            save_arrays(arrays, args.npz)
-            print(f"saved {args.npz}")
-    except ExportError as err:
-        return fail(err.message)
-    return 0
+    title = f"{loaded.info.name}: {line}; input {source}"
+
+    def arrays() -> dict:
+        saved = result.to_arrays(0)
+        if sanity is not None:
+            saved["randomized_similarity"] = float(sanity.randomized_similarity)
+        return saved
+
+    return write_outputs(
+        args.out,
+        lambda: overlay_figure(image, result, cmap=args.cmap, alpha=args.alpha, title=title, sanity=sanity),
+        args.npz,
+        arrays,
+    )

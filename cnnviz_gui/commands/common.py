@@ -31,3 +31,23 @@ class TextProgress:
     def done(self) -> None:
         self.stream.write("\n")
         self.stream.flush()
+
+
+def write_outputs(out: str | None, figure, npz: str | None = None, arrays=None) -> int:
+    """Save ``figure()`` to ``out`` and ``arrays()`` to ``npz`` (each only when given), printing each file
+    written; returns 0, or the error exit when a file cannot be written. ``figure()`` may write ``out``
+    itself (an animation) and return None."""
+    from cnnviz_gui.core.figures import ExportError, save, save_arrays
+
+    try:
+        if out:
+            made = figure()
+            if made is not None:
+                save(made, out)
+            print(f"saved {out}")
+        if npz:
+            save_arrays(arrays(), npz)
+            print(f"saved {npz}")
+    except ExportError as err:
+        return fail(err.message)
+    return 0

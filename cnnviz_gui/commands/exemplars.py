@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnviz_gui.commands.common import TextProgress, fail
+from cnnviz_gui.commands.common import TextProgress, fail, write_outputs
 
 
 def add_parser(sub) -> None:
@@ -44,7 +44,6 @@ def run(args) -> int:
         resolve_dataset,
     )
     from cnnviz_gui.core.datasets import DatasetError
-    from cnnviz_gui.core.figures import ExportError, save, save_arrays
     from cnnviz_gui.core.models.loading import ModelLoadError, open_model
     from cnnviz_gui.core.oip.types import parse_maps
     from cnnviz_gui.core.preprocess import CONVENTIONS, guess_convention
@@ -82,13 +81,4 @@ def run(args) -> int:
         return fail(str(err))
     guessed = " (guessed)" if args.convention is None else ""
     print(f"{exemplar_summary(result)}; input {convention}{guessed}")
-    try:
-        if args.out:
-            save(exemplar_figure(result), args.out)
-            print(f"saved {args.out}")
-        if args.npz:
-            save_arrays(result.to_arrays(), args.npz)
-            print(f"saved {args.npz}")
-    except ExportError as err:
-        return fail(err.message)
-    return 0
+    return write_outputs(args.out, lambda: exemplar_figure(result), args.npz, result.to_arrays)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnviz_gui.commands.common import TextProgress, fail
+from cnnviz_gui.commands.common import TextProgress, fail, write_outputs
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 # the bounds of core.latent.traversal, repeated here so that --help imports nothing heavy
@@ -109,7 +109,6 @@ def run(args) -> int:
 
     import numpy as np
 
-    from cnnviz_gui.core.figures import ExportError, save, save_arrays
     from cnnviz_gui.core.latent import space as latent
     from cnnviz_gui.core.latent.figures import overview_figure
     from cnnviz_gui.core.models.loading import ModelLoadError, open_model
@@ -152,21 +151,16 @@ def run(args) -> int:
     centroids = proj.transform(np.nan_to_num(stats.centroids)) if len(stats.counts) else None
     if centroids is not None:
         centroids[stats.counts == 0] = np.nan
-    try:
-        fig = overview_figure(shown, ds.y, ds.class_names, proj.axis_names, grid, title, centroids)
-        save(fig, args.out)
-        print(f"saved {args.out}")
-        if args.npz:
-            save_arrays({"z": encoded.z, "labels": ds.y, "extent": stats.extent}, args.npz)
-            print(f"saved {args.npz}")
-    except ExportError as err:
-        return fail(err.message)
-    return 0
+    return write_outputs(
+        args.out,
+        lambda: overview_figure(shown, ds.y, ds.class_names, proj.axis_names, grid, title, centroids),
+        args.npz,
+        lambda: {"z": encoded.z, "labels": ds.y, "extent": stats.extent},
+    )
 
 
 def _traverse(args, space, z, centre, model_name: str, rec, ds) -> int:
     """The ``--traverse`` figure and npz: every latent dimension moved from -R to +R SDs around the centre."""
-    from cnnviz_gui.core.figures import ExportError, save, save_arrays
     from cnnviz_gui.core.latent.figures import traversal_figure
     from cnnviz_gui.core.latent.space import LatentError
     from cnnviz_gui.core.latent.traversal import latent_traversal
@@ -186,12 +180,4 @@ def _traverse(args, space, z, centre, model_name: str, rec, ds) -> int:
         f"{model_name}: {kind}, {rec.z_dim}-D; each dimension from -{args.range_sd:g} to "
         f"+{args.range_sd:g} SD around {'a given point' if centre is not None else 'the data mean'}"
     )
-    try:
-        save(traversal_figure(result, title), args.out)
-        print(f"saved {args.out}")
-        if args.npz:
-            save_arrays(result.arrays(), args.npz)
-            print(f"saved {args.npz}")
-    except ExportError as err:
-        return fail(err.message)
-    return 0
+    return write_outputs(args.out, lambda: traversal_figure(result, title), args.npz, result.arrays)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnviz_gui.commands.common import TextProgress, fail
+from cnnviz_gui.commands.common import TextProgress, fail, write_outputs
 
 
 def add_parser(sub) -> None:
@@ -86,7 +86,6 @@ def _preset_name(name: str, presets) -> str | None:
 def run(args) -> int:
     from cnnviz_gui.core.activations.exemplars import ExemplarError, find_exemplars, resolve_dataset
     from cnnviz_gui.core.datasets import DatasetError
-    from cnnviz_gui.core.figures import ExportError, save, save_arrays
     from cnnviz_gui.core.models.loading import ModelLoadError, open_model
     from cnnviz_gui.core.oip import engine as oip
     from cnnviz_gui.core.oip.figures import atlas_figure, result_gif, run_figure
@@ -156,24 +155,22 @@ def run(args) -> int:
     except (ExemplarError, DatasetError) as err:
         return fail(err.message)
     _report(result, convention, args.convention is None)
-    try:
-        if args.out:
-            if args.out.lower().endswith(".gif"):
-                result_gif(result, 0, args.out)
-            elif len(maps) == 1:
-                save(run_figure(result, 0), args.out)
-            else:
-                save(atlas_figure(result, by=args.sort, exemplars=exemplars, top=args.top), args.out)
-            print(f"saved {args.out}")
-        if args.npz:
-            arrays = result.to_arrays()
-            if exemplars is not None:
-                arrays.update({f"exemplar_{k}": v for k, v in exemplars.to_arrays().items() if k != "maps"})
-            save_arrays(arrays, args.npz)
-            print(f"saved {args.npz}")
-    except ExportError as err:
-        return fail(err.message)
-    return 0
+
+    def figure():
+        if args.out.lower().endswith(".gif"):
+            result_gif(result, 0, args.out)  # writes the file itself
+            return None
+        if len(maps) == 1:
+            return run_figure(result, 0)
+        return atlas_figure(result, by=args.sort, exemplars=exemplars, top=args.top)
+
+    def arrays() -> dict:
+        saved = result.to_arrays()
+        if exemplars is not None:
+            saved.update({f"exemplar_{k}": v for k, v in exemplars.to_arrays().items() if k != "maps"})
+        return saved
+
+    return write_outputs(args.out, figure, args.npz, arrays)
 
 
 def _overrides(args, base) -> dict:

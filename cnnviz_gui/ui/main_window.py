@@ -12,18 +12,15 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QMainWindow,
     QTabWidget,
     QWidget,
 )
 
 from cnnviz_gui import __version__
-from cnnviz_gui.core import figures
-from cnnviz_gui.core.datasets import BUNDLED, IMAGE_SUFFIXES
-from cnnviz_gui.core.models.loading import MODEL_SUFFIXES
+from cnnviz_gui.core.datasets import BUNDLED
 from cnnviz_gui.core.resources import default_model_path
-from cnnviz_gui.core.session import SESSION_SUFFIX, last_session_path
+from cnnviz_gui.core.session import last_session_path
 from cnnviz_gui.ui import dialogs
 from cnnviz_gui.ui.activations.compare import CompareView
 from cnnviz_gui.ui.activations.view import ActivationView
@@ -45,14 +42,13 @@ from cnnviz_gui.ui.state import AppState
 from cnnviz_gui.ui.status_line import StatusLine
 from cnnviz_gui.ui.views import ViewRegistry
 from cnnviz_gui.ui.window_dialogs import WindowDialogs
+from cnnviz_gui.ui.window_files import WindowFiles
 
-MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5);;All files (*)"
-EXPORT_FILTER = "PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf);;Raw arrays (*.npz)"
 #: jobs that Stop (Esc) leaves running: TensorFlow's start and reading the bundled data
 KEEP_ON_STOP = ("startup", "startup-data")
 
 
-class MainWindow(WindowDialogs, QMainWindow):
+class MainWindow(WindowDialogs, WindowFiles, QMainWindow):
     """The application window. Views are added as central tabs with :meth:`add_view`."""
 
     def __init__(self, state: AppState, bridge: ComputeBridge, settings: QSettings | None = None):
@@ -69,7 +65,6 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.tab_actions, self.view_menu_actions = [], []
         self._dialogs: dict[str, QWidget] = {}
         self.device = ""
-        self.last_export: Path | None = None
         # replaceable in tests: (parent, ModelLoadError) -> bool and (parent, title, text, details) -> None
         self.ask_consent = dialogs.ask_consent
         self.show_message_box = dialogs.show_message
@@ -178,26 +173,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.device = device
         self.status_line.set_device(device)
 
-    # -- opening --------------------------------------------------------------------------------------------
-    def open_dialog(self) -> None:
-        recent = self.opener.recent_files()
-        start = str(Path(recent[0]).parent) if recent else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open Keras model", start, MODEL_FILTER)
-        if path:
-            self.open_model_file(path)
-
-    def open_model_file(self, path: str, allow_unsafe: bool = False, then=None, otherwise=None) -> None:
-        self.opener.open(path, allow_unsafe, then, otherwise)
-
-    def open_path(self, path: str) -> None:
-        """Open a session file (``*.cnnviz.json``), an image (the input) or a model."""
-        if str(path).endswith(SESSION_SUFFIX):
-            self.sessions.open(path)
-        elif Path(path).suffix.lower() in IMAGE_SUFFIXES:
-            self.input_panel.show_image_file(path)
-        else:
-            self.open_model_file(path)
-
+    # -- the model -----------------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:
         self.setWindowTitle(f"cnnviz — {loaded.info.name} ({Path(loaded.info.path).name})")
         if self.state.input_image is None and loaded.info.image_input:
@@ -215,54 +191,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.layers_dock.raise_()
         self.layers_pane.focus_filter()
 
-    def recent_files(self) -> list[str]:
-        return self.opener.recent_files()
-
-    def dragEnterEvent(self, event) -> None:
-        path = _dropped_path(event)
-        known = (*MODEL_SUFFIXES, *IMAGE_SUFFIXES)
-        if path and (
-            Path(path).suffix.lower() in known or path.endswith(SESSION_SUFFIX) or Path(path).is_dir()
-        ):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event) -> None:
-        if path := _dropped_path(event):
-            event.acceptProposedAction()
-            self.open_path(path)
-
-    # -- export, messages, status ----------------------------------------------------------------------------
-    def active_view(self) -> QWidget | None:
-        return self.tabs.currentWidget()
-
-    def export_dialog(self) -> None:
-        title = getattr(self.active_view(), "title", "view")
-        default = str(Path.home() / f"cnnviz-{title.lower().replace(' ', '-')}.png")
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {title}", default, EXPORT_FILTER)
-        if path:
-            self.export_active_view(path)
-
-    def export_active_view(self, path: str) -> Path | None:
-        """Export the active view as a figure (.png/.svg/.pdf) or its raw arrays (.npz)."""
-        view = self.active_view()
-        title = getattr(view, "title", "This view")
-        arrays = Path(path).suffix.lower() == ".npz"
-        try:
-            content = getattr(view, "export_arrays" if arrays else "export_figure", lambda: None)()
-            if not content:
-                what = "arrays to export" if arrays else "nothing to export"
-                self.show_message("Nothing to export", f"{title} has {what} yet.")
-                return None
-            written = figures.save_arrays(content, path) if arrays else figures.save(content, path)
-        except figures.ExportError as err:
-            self.show_message("Export failed", err.message)
-            return None
-        self.last_export = written
-        self.notices.status(f"Exported {title} to {written}", 8000)
-        return written
-
+    # -- messages, status, close -------------------------------------------------------------------------------
     def show_message(self, title: str, text: str, details: str = "") -> None:
         self.notices.show(title, text, details)
         self.status_line.update_idle()
@@ -285,8 +214,3 @@ class MainWindow(WindowDialogs, QMainWindow):
             dialog.close()
         self.bridge.shutdown()
         super().closeEvent(event)
-
-
-def _dropped_path(event) -> str | None:
-    urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-    return next((url.toLocalFile() for url in urls if url.isLocalFile()), None)
