@@ -319,3 +319,21 @@ def test_mlp_shows_dense_activations_and_says_why_the_grid_is_empty(window, bad_
     assert "no convolutional layers" in view.status.text()
     assert view.acts.probabilities.shape == (10,)  # logits turned into probabilities
     assert "from logits" in view.probs.text
+
+
+def test_a_new_model_gets_one_forward_pass_for_its_first_layer(cnn_window, default_model_path, qtbot):
+    """Opening a model with an input shown asks once, for its first layer (its convention arrives before the
+    layer is chosen: a pass for no layer was sent first and dropped, which cost a second trace on ResNet50)."""
+    w = cnn_window
+    asked = []
+    original = w.bridge.request
+
+    def spy(op, params=None, **kw):
+        if op == "activations.forward":
+            asked.append(list(params["layers"]))
+        return original(op, params, **kw)
+
+    w.bridge.request = spy
+    w.open_model_file(str(default_model_path))
+    qtbot.waitUntil(lambda: w.activation_view.current_output() is not None, timeout=10000)
+    assert asked == [[w.state.info.conv_layers[0].name]]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from cnnviz_gui.core.runtime.jobs import JobContext, op
+
+log = logging.getLogger(__name__)
 
 
 @op("activations.forward")
@@ -15,6 +19,7 @@ def forward(ctx: JobContext, model: str, image: np.ndarray, convention: str, lay
     """
     from cnnviz_gui.core.activations.probe import forward as run
 
+    log.debug("forward of %s: %s, %s, layers %s", model, image.shape, convention, layers)
     return run(ctx.store.model(model), image, convention, layers=layers)
 
 

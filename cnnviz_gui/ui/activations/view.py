@@ -162,12 +162,10 @@ class ActivationView(QWidget):
     # -- events ---------------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:
         self.acts = None
-        info = loaded.info
-        if not self.state.layer:
-            first = info.conv_layers[0] if info.conv_layers else next(iter(info.iter_layers()), None)
-            if first is not None:
-                self.state.select_layer(first.name)
-        self.request()
+        if not self.state.layer and (first := _first_layer(loaded.info)) is not None:
+            self.state.select_layer(first)  # which asks for its maps
+        else:
+            self.request()
 
     def _on_style_changed(self, *_):
         self.grid.set_colormap(self.cmap)
@@ -197,6 +195,8 @@ class ActivationView(QWidget):
         if not self.isVisible() and self._first_maps_of == loaded.id:
             self._stale = True  # another tab is shown (e.g. Attribution while drawing): catch up when shown
             return
+        if not self.state.layer and _first_layer(loaded.info) is not None:
+            return  # a new model's convention arrives before its first layer is selected: wait for that
         self._stale = False
         self._requested_at = time.perf_counter()
         if self._warm_job is not None and self._warm_job.state == "queued":
@@ -385,3 +385,9 @@ class ActivationView(QWidget):
         if self.acts.probabilities is not None:
             arrays["probabilities"] = self.acts.probabilities
         return arrays
+
+
+def _first_layer(info) -> str | None:
+    """The layer a new model opens on: its first convolution, else its first layer."""
+    first = info.conv_layers[0] if info.conv_layers else next(iter(info.iter_layers()), None)
+    return first.name if first is not None else None
