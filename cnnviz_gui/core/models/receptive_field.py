@@ -63,19 +63,19 @@ def _combine(parents: list[RF | str]) -> RF | str:
     return ((max(r[0] for r in rs), max(r[1] for r in rs)), (max(j[0] for j in js), max(j[1] for j in js)))
 
 
+def _window(cls: str, cfg: dict) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """Kernel, stride and dilation (each (h, w)) of a convolution or pooling layer's config."""
+    if cls in POOLS:
+        return _pair(cfg.get("pool_size"), 2), _pair(cfg.get("strides") or cfg.get("pool_size"), 2), (1, 1)
+    return _pair(cfg.get("kernel_size"), 1), _pair(cfg.get("strides"), 1), _pair(cfg.get("dilation_rate"), 1)
+
+
 def _apply(cls: str, cfg: dict, rf: RF | str, inner: dict | None, walk=None) -> RF | str:
     if rf == "full":
         return "full"
     (rh, rw), (jh, jw) = rf
     if cls in SPATIAL_KERNEL or cls in POOLS:
-        if cls in POOLS:
-            k = _pair(cfg.get("pool_size"), 2)
-            s = _pair(cfg.get("strides") or cfg.get("pool_size"), 2)
-            d = (1, 1)
-        else:
-            k = _pair(cfg.get("kernel_size"), 1)
-            s = _pair(cfg.get("strides"), 1)
-            d = _pair(cfg.get("dilation_rate"), 1)
+        k, s, d = _window(cls, cfg)
         return ((rh + (k[0] - 1) * d[0] * jh, rw + (k[1] - 1) * d[1] * jw), (jh * s[0], jw * s[1]))
     if cls in FULL:
         return "full"
@@ -193,14 +193,7 @@ def _geo_apply(cls: str, cfg: dict, g, inner: dict | None, walk=None):
         return "full"
     (rh, rw), (jh, jw), (sh, sw), n = g
     if cls in SPATIAL_KERNEL or cls in POOLS:
-        if cls in POOLS:
-            k = _pair(cfg.get("pool_size"), 2)
-            s = _pair(cfg.get("strides") or cfg.get("pool_size"), 2)
-            d = (1, 1)
-        else:
-            k = _pair(cfg.get("kernel_size"), 1)
-            s = _pair(cfg.get("strides"), 1)
-            d = _pair(cfg.get("dilation_rate"), 1)
+        k, s, d = _window(cls, cfg)
         same = str(cfg.get("padding", "valid")).lower() == "same"
         eff = ((k[0] - 1) * d[0] + 1, (k[1] - 1) * d[1] + 1)
         before, out = [0, 0], None

@@ -203,12 +203,10 @@ class ActivationView(QWidget):
             self.bridge.cancel_kind("warm")  # this view first; the warm-up is asked for again afterwards
             self._warm_job = None
         layers = [self.state.layer] if self.state.layer else []
-        asked = (loaded.id, id(image), self.state.convention, tuple(layers))
-        job = self._forward_job
-        if job is not None and not job.ended and not job.cancelled and self._forward_asked == asked:
-            return  # the same pass is on its way (e.g. a new model selects its first layer, then asks)
         params = {"model": loaded.id, "image": image, "convention": self.state.convention, "layers": layers}
-        self._forward_asked = asked
+        job = self._forward_job
+        if job is not None and not job.ended and not job.cancelled and _same_pass(job.params, params):
+            return  # the same pass is on its way (the state replaces its input arrays, never edits them)
         self._forward_job = self.bridge.request("activations.forward", params, kind="probe",
                                                 label="Forward pass", on_result=self._on_result,
                                                 on_error=self._on_error)  # fmt: skip
@@ -228,7 +226,6 @@ class ActivationView(QWidget):
     _stale = False
     _warm_job = None
     _forward_job = None
-    _forward_asked: tuple = ()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -391,3 +388,8 @@ def _first_layer(info) -> str | None:
     """The layer a new model opens on: its first convolution, else its first layer."""
     first = info.conv_layers[0] if info.conv_layers else next(iter(info.iter_layers()), None)
     return first.name if first is not None else None
+
+
+def _same_pass(a: dict, b: dict) -> bool:
+    """Whether two forward-pass requests ask for the same thing (the same input array, not an equal one)."""
+    return a["image"] is b["image"] and all(a[k] == b[k] for k in ("model", "convention", "layers"))

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cnnviz_gui.ui.oip import images as im
 from cnnviz_gui.ui.widgets.image_widgets import LiveLabel
-from cnnviz_gui.ui.widgets.map_grid import TileLabels
+from cnnviz_gui.ui.widgets.map_grid import TileLabels, view_point
 
 MAX_CELL = 96  # pixels of one image in a tile (larger images are scaled down; click a tile for full size)
 
@@ -313,11 +313,8 @@ class AtlasView(QWidget):
         return text
 
     def _scene_hit(self, pos):
-        vb = self.plot.getViewBox()
-        if not vb.sceneBoundingRect().contains(pos):
-            return None
-        pt = vb.mapSceneToView(pos)
-        return self.hit(pt.x(), pt.y())
+        pt = view_point(self.plot, pos)
+        return None if pt is None else self.hit(*pt)
 
     def _on_mouse_moved(self, pos) -> None:
         found = self._scene_hit(pos)

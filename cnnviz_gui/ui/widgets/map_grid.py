@@ -72,6 +72,15 @@ _SEGMENTS = {
 _PG_MAPS = frozenset({"viridis", "magma", "inferno", "plasma", "turbo"})
 
 
+def view_point(plot, pos) -> tuple[float, float] | None:
+    """The data coordinates (x, y) under a scene position of ``plot``, None outside its view box."""
+    vb = plot.getViewBox()
+    if not vb.sceneBoundingRect().contains(pos):
+        return None
+    pt = vb.mapSceneToView(pos)
+    return pt.x(), pt.y()
+
+
 _NICE = np.array([1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0])
 
 
@@ -353,11 +362,8 @@ class MapGrid(QWidget):
         return (i % self.ncols) * (w + self.pad), (i // self.ncols) * (h + self.pad)
 
     def _scene_to_tile(self, pos):
-        vb = self.plot.getViewBox()
-        if not vb.sceneBoundingRect().contains(pos):
-            return None
-        pt = vb.mapSceneToView(pos)
-        return self.tile_at(pt.x(), pt.y())
+        pt = view_point(self.plot, pos)
+        return None if pt is None else self.tile_at(*pt)
 
     def _on_mouse_moved(self, pos) -> None:
         hit = self._scene_to_tile(pos)
